@@ -1,0 +1,958 @@
+import { createHash } from 'node:crypto';
+import type {
+  Alert,
+  AlertEvent,
+  AlertEventKind,
+  AlertState,
+  AlertTransition,
+  CollectionOutcome,
+  Labels,
+  ResolveReason,
+  Sample,
+  Severity,
+  Silence,
+} from '../model/index.ts';
+import { isStandardMetric, seriesKey } from '../model/index.ts';
+import {
+  alertTitle,
+  metricInfo,
+  noDataText,
+  recommendationsFor,
+  relatedMetrics,
+  renderTemplate,
+  thresholdText,
+} from './messages.ts';
+import {
+  type AlertingSettings,
+  type AlertRule,
+  compare,
+  DEFAULT_SETTINGS,
+  type RuleAggregate,
+  recovered,
+} from './rule.ts';
+import { autoSeverity, maxSeverity, overagePercent, severityRank } from './severity.ts';
+import { activeMutes, type MaintenanceWindow, type Mute, mutedBy } from './silences.ts';
+
+/** Per (rule, series) bookkeeping. Only kept while an alert is active or its flapping history matters. */
+export interface SeriesTrack {
+  readonly fingerprint: string;
+  readonly rule: string;
+  readonly metric: string;
+  readonly vm: string | null;
+  /** The series labels (for no-data tracks: `vm` plus the VM's labels). */
+  readonly labels: Labels;
+  /** The pending or firing alert, or null. */
+  readonly active: Alert | null;
+  readonly lastSampleTs: number;
+  readonly lastBreachTs: number | null;
+  /** When the alert fired, within the flapping window. */
+  readonly fireTimes: readonly number[];
+  readonly flapNotifiedAt: number | null;
+  /** A notification was held back by a silence and is still owed when the silence ends. */
+  readonly owed: boolean;
+}
+
+/** What the engine knows about a VM for no-data rules, related metrics and message context. */
+export interface VmTrack {
+  readonly vm: string;
+  readonly labels: Labels;
+  readonly firstSeenTs: number;
+  /** Last sample or successful collection. */
+  readonly lastDataTs: number | null;
+  readonly lastOutcomeTs: number | null;
+  readonly lastError: string | null;
+  readonly failingSince: number | null;
+  /** Latest value of each standard metric. */
+  readonly latest: Readonly<Record<string, number>>;
+}
+
+/** The last notification per (rule, VM), for the minimum re-notification interval. */
+export interface NotifyMark {
+  readonly at: number;
+  readonly severity: Severity;
+}
+
+export interface Ring {
+  readonly ts: readonly number[];
+  readonly values: readonly number[];
+}
+
+/** All alerting state as plain data. `evaluate` never mutates it; it returns a new one. */
+export interface AlertEngineState {
+  readonly tracks: ReadonlyMap<string, SeriesTrack>;
+  readonly vms: ReadonlyMap<string, VmTrack>;
+  readonly marks: ReadonlyMap<string, NotifyMark>;
+  /** Recent points per series key, for rules with `aggregate`. */
+  readonly rings: ReadonlyMap<string, Ring>;
+  readonly nextId: number;
+}
+
+export function emptyState(nextId = 1): AlertEngineState {
+  return { tracks: new Map(), vms: new Map(), marks: new Map(), rings: new Map(), nextId };
+}
+
+export interface EvaluationInput {
+  readonly samples: readonly Sample[];
+  readonly outcomes: readonly CollectionOutcome[];
+  readonly now: number;
+  readonly silences?: readonly Silence[];
+  readonly maintenance?: readonly MaintenanceWindow[];
+  /** VMs deleted from the fleet: their alerts expire and their tracks are dropped. */
+  readonly removedVms?: readonly string[];
+  /**
+   * Run the whole-fleet passes (no-data rules, expiry, owed notifications after a silence, flap history).
+   * Default true. A caller evaluating a few pushed samples between regular cycles may skip them for latency.
+   */
+  readonly housekeeping?: boolean;
+}
+
+export interface EvaluationResult {
+  readonly state: AlertEngineState;
+  readonly events: AlertEvent[];
+  /** Every state change, for alert history. */
+  readonly transitions: AlertTransition[];
+  /** Alerts created or updated (by id), to persist. */
+  readonly changed: Alert[];
+  /** Ids of pending alerts that cleared before firing: they are not kept as alerts (history keeps the transitions). */
+  readonly dropped: string[];
+  /** Track keys whose data changed or were removed, and VMs likewise (for incremental persistence). */
+  readonly touchedTracks: string[];
+  readonly touchedVms: string[];
+}
+
+export function trackKey(rule: string, seriesKeyText: string): string {
+  return `${rule}\u0000${seriesKeyText}`;
+}
+
+export function markKey(rule: string, vm: string | null, fingerprint: string): string {
+  return `${rule}\u0000${vm ?? `#${fingerprint}`}`;
+}
+
+/** Stable id of (rule, series): a hash of the rule name and the series' labels (and metric). */
+export function fingerprint(rule: string, metric: string, labels: Labels): string {
+  return createHash('sha256')
+    .update(rule)
+    .update('\u0000')
+    .update(seriesKey(metric, labels))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** R-7 percentile (linear interpolation), as NovaCron's aggregator: [1,2,3,4] p50 = 2.5. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 1) return sorted[0]!;
+  const idx = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(idx);
+  const hi = Math.ceil(idx);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (idx - lo);
+}
+
+export function aggregateValues(values: readonly number[], fn: RuleAggregate): number {
+  switch (fn) {
+    case 'avg':
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    case 'sum':
+      return values.reduce((a, b) => a + b, 0);
+    case 'min':
+      return Math.min(...values);
+    case 'max':
+      return Math.max(...values);
+    case 'count':
+      return values.length;
+    case 'last':
+      return values[values.length - 1]!;
+    default: {
+      const sorted = [...values].sort((a, b) => a - b);
+      return percentile(sorted, Number(fn.slice(1)));
+    }
+  }
+}
+
+interface RuleIndex {
+  readonly byMetric: Map<string, AlertRule[]>;
+  readonly windowByMetric: Map<string, number>;
+  readonly noData: AlertRule[];
+  readonly byName: Map<string, AlertRule>;
+}
+
+const indexCache = new WeakMap<readonly AlertRule[], RuleIndex>();
+
+function indexRules(rules: readonly AlertRule[]): RuleIndex {
+  const cached = indexCache.get(rules);
+  if (cached) return cached;
+  const byMetric = new Map<string, AlertRule[]>();
+  const windowByMetric = new Map<string, number>();
+  const noData: AlertRule[] = [];
+  const byName = new Map<string, AlertRule>();
+  for (const r of rules) {
+    byName.set(r.name, r);
+    if (!r.enabled) continue;
+    if (r.type === 'no_data') {
+      noData.push(r);
+      continue;
+    }
+    const list = byMetric.get(r.metric) ?? [];
+    list.push(r);
+    byMetric.set(r.metric, list);
+    if (r.aggregate) windowByMetric.set(r.metric, Math.max(windowByMetric.get(r.metric) ?? 0, r.aggregate.windowMs));
+  }
+  const index = { byMetric, windowByMetric, noData, byName };
+  indexCache.set(rules, index);
+  return index;
+}
+
+/** Working copy for one evaluation: maps are copied once, entries replaced (never mutated). */
+class Cycle {
+  readonly tracks: Map<string, SeriesTrack>;
+  readonly vms: Map<string, VmTrack>;
+  readonly marks: Map<string, NotifyMark>;
+  rings: Map<string, Ring> | null = null;
+  readonly prevRings: ReadonlyMap<string, Ring>;
+  nextId: number;
+  readonly events: AlertEvent[] = [];
+  readonly transitions: AlertTransition[] = [];
+  readonly changed = new Map<string, Alert>();
+  readonly dropped: string[] = [];
+  readonly touchedTracks = new Set<string>();
+  readonly touchedVms = new Set<string>();
+  readonly vmDrafts = new Map<string, MutableVmTrack>();
+  readonly now: number;
+  readonly settings: AlertingSettings;
+  readonly mutes: Mute[];
+
+  constructor(prev: AlertEngineState, now: number, settings: AlertingSettings, mutes: Mute[]) {
+    this.tracks = new Map(prev.tracks);
+    this.vms = new Map(prev.vms);
+    this.marks = new Map(prev.marks);
+    this.prevRings = prev.rings;
+    this.nextId = prev.nextId;
+    this.now = now;
+    this.settings = settings;
+    this.mutes = mutes;
+  }
+
+  ring(key: string): Ring | undefined {
+    return (this.rings ?? this.prevRings).get(key);
+  }
+
+  setRing(key: string, ring: Ring): void {
+    this.rings ??= new Map(this.prevRings);
+    this.rings.set(key, ring);
+  }
+
+  private trackedSeries: Set<string> | null = null;
+
+  /** Whether any rule has a track for this series key (lets the hot path skip building track keys). */
+  isTracked(sk: string): boolean {
+    if (!this.trackedSeries) {
+      this.trackedSeries = new Set();
+      for (const k of this.tracks.keys()) this.trackedSeries.add(k.slice(k.indexOf('\u0000') + 1));
+    }
+    return this.trackedSeries.has(sk);
+  }
+
+  setTrack(key: string, t: SeriesTrack | null): void {
+    if (t) this.trackedSeries?.add(key.slice(key.indexOf('\u0000') + 1));
+    if (t) this.tracks.set(key, t);
+    else this.tracks.delete(key);
+    this.touchedTracks.add(key);
+  }
+
+  transition(
+    a: Alert,
+    from: AlertTransition['from'],
+    to: AlertTransition['to'],
+    reason: string | null,
+    by: string | null = null,
+    notes: string | null = null,
+  ): void {
+    this.transitions.push({
+      alertId: a.id,
+      fingerprint: a.fingerprint,
+      rule: a.rule,
+      vm: a.vm,
+      at: this.now,
+      from,
+      to,
+      value: a.value,
+      severity: a.severity,
+      reason,
+      by,
+      notes,
+    });
+  }
+
+  emit(kind: AlertEventKind, alert: Alert, notify: boolean): void {
+    this.events.push({ kind, at: this.now, alert, notify });
+  }
+}
+
+/**
+ * One evaluation step: folds new samples and collection outcomes into the alert state at `now`.
+ * Pure: the previous state is not modified; everything that happened is in the result.
+ */
+export function evaluate(
+  rules: readonly AlertRule[],
+  input: EvaluationInput,
+  previous: AlertEngineState,
+  settings: AlertingSettings = DEFAULT_SETTINGS,
+): EvaluationResult {
+  const index = indexRules(rules);
+  const mutes = activeMutes(input.silences ?? [], input.maintenance ?? [], input.now);
+  const c = new Cycle(previous, input.now, settings, mutes);
+
+  // Samples older than the expiry TTL (CSV imports, very late pushes) are history, not news: they neither
+  // raise alerts nor make a long-gone VM look alive (or unreachable).
+  const oldest = input.now - settings.expireAfterMs;
+  for (const s of input.samples) if (s.ts >= oldest) observeSample(c, index, s);
+  for (const o of input.outcomes) observeOutcome(c, o);
+  for (const vm of input.removedVms ?? []) removeVm(c, vm);
+  if (input.housekeeping !== false) {
+    for (const rule of index.noData) evaluateNoData(c, rule);
+    sweep(c, index);
+  }
+
+  return {
+    state: { tracks: c.tracks, vms: c.vms, marks: c.marks, rings: c.rings ?? c.prevRings, nextId: c.nextId },
+    events: c.events,
+    transitions: c.transitions,
+    changed: [...c.changed.values()],
+    dropped: c.dropped,
+    touchedTracks: [...c.touchedTracks],
+    touchedVms: [...c.touchedVms],
+  };
+}
+
+const labelKeys = new WeakMap<Labels, string>();
+
+/** seriesKey, memoised per label object: sources reuse one labels object per series across cycles. */
+function cachedSeriesKey(metric: string, labels: Labels): string {
+  let lk = labelKeys.get(labels);
+  if (lk === undefined) {
+    lk = seriesKey('', labels);
+    labelKeys.set(labels, lk);
+  }
+  return metric + lk;
+}
+
+function withoutVm(labels: Labels): Labels {
+  const rest: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (k !== 'vm') rest[k] = v;
+  return rest;
+}
+
+function touchVm(c: Cycle, vm: string, labels: Labels, ts: number): VmTrack {
+  const prev = c.vms.get(vm);
+  if (prev) return prev;
+  return {
+    vm,
+    labels: withoutVm(labels),
+    firstSeenTs: ts,
+    lastDataTs: null,
+    lastOutcomeTs: null,
+    lastError: null,
+    failingSince: null,
+    latest: {},
+  };
+}
+
+function observeSample(c: Cycle, index: RuleIndex, s: Sample): void {
+  const vm = s.labels.vm;
+  if (vm !== undefined) {
+    const t = draftVm(c, vm, s.labels, s.ts);
+    if (isStandardMetric(s.metric)) t.latest[s.metric] = s.value;
+    t.lastDataTs = Math.max(t.lastDataTs ?? s.ts, s.ts);
+    t.lastError = null;
+    t.failingSince = null;
+  }
+  const rules = index.byMetric.get(s.metric);
+  if (!rules) return;
+  const sk = cachedSeriesKey(s.metric, s.labels);
+  const windowMs = index.windowByMetric.get(s.metric);
+  let ring: Ring | undefined;
+  if (windowMs !== undefined) {
+    const prev = c.ring(sk);
+    const from = s.ts - windowMs;
+    const ts: number[] = [];
+    const values: number[] = [];
+    if (prev) {
+      for (let i = 0; i < prev.ts.length; i++) {
+        if (prev.ts[i]! > from && prev.ts[i]! < s.ts) {
+          ts.push(prev.ts[i]!);
+          values.push(prev.values[i]!);
+        }
+      }
+    }
+    ts.push(s.ts);
+    values.push(s.value);
+    ring = { ts, values };
+    c.setRing(sk, ring);
+  }
+  const tracked = c.isTracked(sk);
+  // Rules sharing an aggregate and window (avg over 5m, ...) compute it once per sample.
+  let memoFn: string | null = null;
+  let memoWindow = 0;
+  let memoValue = 0;
+  for (const rule of rules) {
+    if (rule.matchers.length > 0 && !rule.matches(s.labels)) continue;
+    let value = s.value;
+    if (rule.aggregate && ring) {
+      if (memoFn === rule.aggregate.fn && memoWindow === rule.aggregate.windowMs) value = memoValue;
+      else {
+        const from = s.ts - rule.aggregate.windowMs;
+        let vals = ring.values;
+        if (ring.ts[0]! <= from) {
+          const picked: number[] = [];
+          for (let i = 0; i < ring.ts.length; i++) if (ring.ts[i]! > from) picked.push(ring.values[i]!);
+          vals = picked;
+        }
+        value = aggregateValues(vals, rule.aggregate.fn);
+        memoFn = rule.aggregate.fn;
+        memoWindow = rule.aggregate.windowMs;
+        memoValue = value;
+      }
+    }
+    const breach = compare(value, rule.comparison, rule.threshold);
+    if (!breach && !tracked) continue;
+    const key = trackKey(rule.name, sk);
+    const track = c.tracks.get(key);
+    if (track && s.ts < track.lastSampleTs) continue;
+    if (!track && !breach) continue;
+    stepThreshold(c, rule, key, track, s, value, breach);
+  }
+}
+
+type MutableVmTrack = { -readonly [K in keyof VmTrack]: VmTrack[K] } & { latest: Record<string, number> };
+
+/** This cycle's own copy of a VM track (copied once per cycle, then updated in place; the previous state is untouched). */
+function draftVm(c: Cycle, vm: string, labels: Labels, ts: number): MutableVmTrack {
+  let d = c.vmDrafts.get(vm);
+  if (d) return d;
+  const prev = touchVm(c, vm, labels, ts);
+  d = { ...prev, latest: { ...prev.latest } };
+  c.vmDrafts.set(vm, d);
+  c.vms.set(vm, d);
+  c.touchedVms.add(vm);
+  return d;
+}
+
+function observeOutcome(c: Cycle, o: CollectionOutcome): void {
+  const t = draftVm(c, o.vm, o.labels, o.ts);
+  if (Object.keys(t.labels).length === 0) t.labels = withoutVm(o.labels);
+  t.lastOutcomeTs = o.ts;
+  if (o.success) {
+    t.lastDataTs = Math.max(t.lastDataTs ?? o.ts, o.ts);
+    t.lastError = null;
+    t.failingSince = null;
+  } else {
+    t.lastError = o.errorMessage ?? 'collection failed';
+    t.failingSince = t.failingSince ?? o.ts;
+  }
+}
+
+function alertLabels(rule: AlertRule, seriesLabels: Labels): Labels {
+  return Object.keys(rule.labels).length > 0 ? { ...seriesLabels, ...rule.labels } : seriesLabels;
+}
+
+function muteLabels(a: Alert): Labels {
+  return { ...a.labels, alertname: a.rule, rule: a.rule, severity: a.severity };
+}
+
+function severityFor(rule: AlertRule, value: number, previous: Severity | null): Severity {
+  const s =
+    rule.severity === 'auto' ? autoSeverity(overagePercent(value, rule.threshold, rule.comparison)) : rule.severity;
+  return previous ? maxSeverity(previous, s) : s;
+}
+
+function isWorse(rule: AlertRule, a: number, b: number): boolean {
+  return rule.comparison === '<' || rule.comparison === '<=' ? a < b : a > b;
+}
+
+/** Recomputes title, message, annotations, recommendations and related metrics of an alert. */
+function describe(c: Cycle, rule: AlertRule, a: Alert, streakStart: number): Alert {
+  const vmTrack = a.vm ? c.vms.get(a.vm) : undefined;
+  const subject = a.vm ?? seriesKey(a.metric, a.labels);
+  let message: string;
+  let category = metricInfo(a.metric).category;
+  if (rule.type === 'no_data') {
+    category = 'unreachable';
+    const silentFrom = vmTrack?.lastDataTs ?? vmTrack?.firstSeenTs ?? streakStart;
+    message = noDataText(subject, c.now - silentFrom, vmTrack?.lastError ?? null, vmTrack?.lastDataTs === null);
+  } else {
+    message = thresholdText(rule, subject, a.value ?? 0, c.now - streakStart);
+  }
+  const values = {
+    value: a.value,
+    threshold: a.threshold,
+    metric: a.metric,
+    rule: a.rule,
+    severity: a.severity,
+    labels: a.labels,
+  };
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rule.annotations)) annotations[k] = renderTemplate(v, values);
+  const recommendations = rule.recommendations
+    ? rule.recommendations.map((r) => renderTemplate(r, values))
+    : recommendationsFor(category, a.metric || 'data', subject);
+  return {
+    ...a,
+    title: alertTitle(rule, subject),
+    message,
+    annotations,
+    recommendations,
+    resourceGroup: a.labels.resource_group ?? vmTrack?.labels.resource_group ?? null,
+    source: a.labels.source ?? vmTrack?.labels.source ?? null,
+    related: vmTrack ? relatedMetrics(vmTrack.latest, a.metric) : [],
+  };
+}
+
+function newAlert(
+  c: Cycle,
+  rule: AlertRule,
+  fp: string,
+  labels: Labels,
+  metric: string,
+  value: number,
+  ts: number,
+): Alert {
+  const id = String(c.nextId++);
+  const base: Alert = {
+    fingerprint: fp,
+    id,
+    rule: rule.name,
+    metric,
+    vm: labels.vm ?? null,
+    labels: alertLabels(rule, labels),
+    severity: severityFor(rule, value, null),
+    state: 'pending',
+    value,
+    peakValue: value,
+    threshold: rule.type === 'no_data' ? null : rule.threshold,
+    comparison: rule.type === 'no_data' ? null : rule.comparison,
+    startsAt: ts,
+    firedAt: null,
+    resolvedAt: null,
+    resolveReason: null,
+    lastEvaluatedAt: c.now,
+    notificationCount: 0,
+    lastNotifiedAt: null,
+    acknowledged: null,
+    flapping: false,
+    title: '',
+    message: '',
+    annotations: {},
+    recommendations: [],
+    channels: rule.channels,
+    kind: rule.type,
+    notificationsSent: 0,
+    lastValueAt: ts,
+  };
+  return describe(c, rule, base, ts);
+}
+
+function stepThreshold(
+  c: Cycle,
+  rule: AlertRule,
+  key: string,
+  track: SeriesTrack | undefined,
+  s: Sample,
+  value: number,
+  breach: boolean,
+): void {
+  const active = track?.active ?? null;
+  if (!active) {
+    if (!breach) {
+      c.setTrack(key, { ...track!, lastSampleTs: s.ts });
+      return;
+    }
+    const fp = track?.fingerprint ?? fingerprint(rule.name, s.metric, s.labels);
+    const alert = newAlert(c, rule, fp, s.labels, s.metric, value, s.ts);
+    c.transition(alert, 'inactive', 'pending', null);
+    const t: SeriesTrack = {
+      fingerprint: fp,
+      rule: rule.name,
+      metric: s.metric,
+      vm: s.labels.vm ?? null,
+      labels: s.labels,
+      active: alert,
+      lastSampleTs: s.ts,
+      lastBreachTs: s.ts,
+      fireTimes: track?.fireTimes ?? [],
+      flapNotifiedAt: track?.flapNotifiedAt ?? null,
+      owed: false,
+    };
+    if (s.ts - alert.startsAt >= rule.forMs) fire(c, rule, key, t, s.ts);
+    else {
+      c.changed.set(alert.id, alert);
+      c.setTrack(key, t);
+    }
+    return;
+  }
+  const t = track!;
+  if (active.state === 'pending') {
+    if (!breach) {
+      c.transition({ ...active, value }, 'pending', 'inactive', 'for_not_met');
+      c.dropped.push(active.id);
+      c.changed.delete(active.id);
+      c.setTrack(key, t.fireTimes.length > 0 ? { ...t, active: null, lastSampleTs: s.ts } : null);
+      return;
+    }
+    const updated = updateValue(c, rule, active, value, s.ts, false);
+    const nt = { ...t, active: updated, lastSampleTs: s.ts, lastBreachTs: s.ts };
+    if (s.ts - active.startsAt >= rule.forMs) fire(c, rule, key, nt, s.ts);
+    else {
+      c.changed.set(updated.id, updated);
+      c.setTrack(key, nt);
+    }
+    return;
+  }
+  // firing
+  const isRecovered = recovered(value, rule);
+  const lastBreachTs = breach ? s.ts : t.lastBreachTs;
+  if (
+    isRecovered &&
+    !(rule.keepFiringForMs > 0 && lastBreachTs !== null && s.ts - lastBreachTs < rule.keepFiringForMs)
+  ) {
+    const upd = { ...active, value, lastValueAt: s.ts };
+    resolveTrack(c, rule, key, { ...t, active: upd, lastSampleTs: s.ts }, 'recovered');
+    return;
+  }
+  const prevSeverity = active.severity;
+  const updated = updateValue(c, rule, active, value, s.ts, breach);
+  const nt: SeriesTrack = { ...t, active: updated, lastSampleTs: s.ts, lastBreachTs };
+  if (breach) renotify(c, rule, key, nt, prevSeverity);
+  else {
+    c.changed.set(updated.id, updated);
+    c.setTrack(key, nt);
+  }
+}
+
+function updateValue(c: Cycle, rule: AlertRule, a: Alert, value: number, ts: number, countBreach: boolean): Alert {
+  const peak = a.peakValue === null || isWorse(rule, value, a.peakValue) ? value : a.peakValue;
+  // Texts (message, related metrics) are refreshed when the alert fires, re-notifies or resolves, and otherwise
+  // every TEXT_REFRESH_MS of the alert's life, not on every sample.
+  const stale =
+    Math.floor((c.now - a.startsAt) / TEXT_REFRESH_MS) !==
+    Math.floor((a.lastEvaluatedAt - a.startsAt) / TEXT_REFRESH_MS);
+  const updated: Alert = {
+    ...a,
+    value,
+    peakValue: peak,
+    lastValueAt: ts,
+    lastEvaluatedAt: c.now,
+    severity: severityFor(rule, value, a.severity),
+    notificationCount: countBreach ? a.notificationCount + 1 : a.notificationCount,
+  };
+  return stale ? describe(c, rule, updated, a.startsAt) : updated;
+}
+
+const TEXT_REFRESH_MS = 5 * 60_000;
+
+/** pending → firing, deciding whether this firing notifies (silences, flapping, the per rule+VM floor). */
+function fire(c: Cycle, rule: AlertRule, key: string, t: SeriesTrack, ts: number): void {
+  const windowStart = c.now - c.settings.flapWindowMs;
+  const fireTimes = [...t.fireTimes.filter((x) => x > windowStart), c.now];
+  const flapping = fireTimes.length > c.settings.flapThreshold;
+  let alert: Alert = { ...t.active!, state: 'firing', firedAt: ts, flapping, notificationCount: 1 };
+  alert = describe(c, rule, alert, alert.startsAt);
+  c.transition(alert, 'pending', 'firing', flapping ? 'flapping' : null);
+  let nt: SeriesTrack = { ...t, active: alert, fireTimes };
+  const muted = mutedBy(c.mutes, muteLabels(alert));
+  if (muted.length > 0) {
+    nt = { ...nt, owed: true };
+    c.emit('suppressed', alert, false);
+  } else if (flapping && t.flapNotifiedAt !== null && t.flapNotifiedAt > windowStart) {
+    c.emit('fired', alert, false);
+  } else if (!flapping && !markAllows(c, alert, null)) {
+    c.emit('fired', alert, false);
+  } else {
+    alert = notified(c, alert);
+    nt = { ...nt, active: alert, flapNotifiedAt: flapping ? c.now : nt.flapNotifiedAt };
+    c.emit('fired', alert, true);
+  }
+  c.changed.set(alert.id, alert);
+  c.setTrack(key, nt);
+}
+
+/** The minimum interval for the same rule and VM, unless the severity rose above the last notified one. */
+function markAllows(c: Cycle, a: Alert, prevSeverity: Severity | null): boolean {
+  const mark = c.marks.get(markKey(a.rule, a.vm, a.fingerprint));
+  if (!mark) return true;
+  if (severityRank(a.severity) > severityRank(mark.severity)) return true;
+  if (prevSeverity !== null && severityRank(a.severity) > severityRank(prevSeverity)) return true;
+  return c.now - mark.at >= c.settings.minRenotifyMs;
+}
+
+function notified(c: Cycle, a: Alert): Alert {
+  c.marks.set(markKey(a.rule, a.vm, a.fingerprint), { at: c.now, severity: a.severity });
+  return { ...a, lastNotifiedAt: c.now, notificationsSent: (a.notificationsSent ?? 0) + 1 };
+}
+
+function renotifyInterval(c: Cycle, rule: AlertRule, s: Severity): number {
+  return Math.max(rule.renotifyIntervalMs ?? c.settings.renotifyMs[s], c.settings.minRenotifyMs);
+}
+
+/** A still-firing alert: re-notify when its interval has passed (or its severity rose), unless acked, muted or flapping. */
+function renotify(c: Cycle, rule: AlertRule, key: string, t: SeriesTrack, prevSeverity: Severity): void {
+  let a = t.active!;
+  let nt = t;
+  const rose = severityRank(a.severity) > severityRank(prevSeverity);
+  const muted = mutedBy(c.mutes, muteLabels(a)).length > 0;
+  const flapMuted = a.flapping && t.flapNotifiedAt !== null && t.flapNotifiedAt > c.now - c.settings.flapWindowMs;
+  const due =
+    a.lastNotifiedAt === null
+      ? markAllows(c, a, prevSeverity)
+      : rose || c.now - a.lastNotifiedAt >= renotifyInterval(c, rule, a.severity);
+  if (due && (a.acknowledged === null || rose) && !flapMuted) {
+    if (muted) {
+      if (!t.owed) {
+        a = describe(c, rule, a, a.startsAt);
+        nt = { ...nt, active: a, owed: true };
+        c.emit('suppressed', a, false);
+      }
+    } else {
+      a = notified(c, describe(c, rule, a, a.startsAt));
+      nt = { ...nt, active: a };
+      c.emit('refired', a, true);
+    }
+  }
+  c.changed.set(a.id, a);
+  c.setTrack(key, nt);
+}
+
+function resolveTrack(
+  c: Cycle,
+  rule: AlertRule | undefined,
+  key: string,
+  t: SeriesTrack,
+  reason: ResolveReason,
+  by: string | null = null,
+  notes: string | null = null,
+): Alert {
+  const a = t.active!;
+  const from: AlertState = a.state;
+  let resolved: Alert = { ...a, state: 'resolved', resolvedAt: c.now, resolveReason: reason, lastEvaluatedAt: c.now };
+  if (rule) resolved = describe(c, rule, resolved, a.startsAt);
+  if (from === 'pending') {
+    c.transition(resolved, 'pending', 'inactive', reason, by, notes);
+    c.dropped.push(a.id);
+    c.changed.delete(a.id);
+  } else {
+    c.transition(resolved, from, 'resolved', reason, by, notes);
+    const muted = mutedBy(c.mutes, muteLabels(resolved)).length > 0;
+    const flapMuted = a.flapping && t.flapNotifiedAt !== null && t.flapNotifiedAt > c.now - c.settings.flapWindowMs;
+    const notify = (a.notificationsSent ?? 0) > 0 && !muted && !flapMuted;
+    c.emit(reason === 'expired' ? 'expired' : 'resolved', resolved, notify);
+    c.changed.set(resolved.id, resolved);
+  }
+  const keep = t.fireTimes.some((x) => x > c.now - c.settings.flapWindowMs);
+  c.setTrack(key, keep && reason !== 'rule_removed' ? { ...t, active: null, owed: false } : null);
+  return resolved;
+}
+
+function evaluateNoData(c: Cycle, rule: AlertRule): void {
+  for (const vmTrack of c.vms.values()) {
+    if (rule.matchers.length > 0 && !rule.matches({ ...vmTrack.labels, vm: vmTrack.vm })) continue;
+    const key = trackKey(rule.name, `vm:${vmTrack.vm}`);
+    const track = c.tracks.get(key);
+    const lastGood = vmTrack.lastDataTs ?? vmTrack.firstSeenTs;
+    const silentMs = c.now - lastGood;
+    const failing = vmTrack.failingSince !== null;
+    const breach = failing || silentMs >= rule.forMs;
+    const active = track?.active ?? null;
+    if (!breach) {
+      if (!active) continue;
+      if (active.state === 'pending') resolveTrack(c, rule, key, track!, 'recovered');
+      else resolveTrack(c, rule, key, { ...track!, active: { ...active, value: 0 } }, 'recovered');
+      continue;
+    }
+    const value = Math.round(silentMs / 1000);
+    if (!active) {
+      if (!failing && silentMs < rule.forMs) continue;
+      const labels: Labels = { ...vmTrack.labels, vm: vmTrack.vm };
+      const fp = track?.fingerprint ?? fingerprint(rule.name, '', labels);
+      const alert = newAlert(c, rule, fp, labels, '', value, lastGood);
+      c.transition(alert, 'inactive', 'pending', vmTrack.lastError ? 'collection_failed' : 'no_data');
+      const t: SeriesTrack = {
+        fingerprint: fp,
+        rule: rule.name,
+        metric: '',
+        vm: vmTrack.vm,
+        labels,
+        active: alert,
+        lastSampleTs: c.now,
+        lastBreachTs: c.now,
+        fireTimes: track?.fireTimes ?? [],
+        flapNotifiedAt: track?.flapNotifiedAt ?? null,
+        owed: false,
+      };
+      if (silentMs >= rule.forMs) fire(c, rule, key, t, c.now);
+      else {
+        c.changed.set(alert.id, alert);
+        c.setTrack(key, t);
+      }
+      continue;
+    }
+    const updated = describe(
+      c,
+      rule,
+      { ...active, value, peakValue: Math.max(active.peakValue ?? 0, value), lastEvaluatedAt: c.now },
+      active.startsAt,
+    );
+    const t = { ...track!, active: updated, lastSampleTs: c.now, lastBreachTs: c.now };
+    if (active.state === 'pending') {
+      if (silentMs >= rule.forMs) fire(c, rule, key, t, c.now);
+      else {
+        c.changed.set(updated.id, updated);
+        c.setTrack(key, t);
+      }
+    } else {
+      renotify(
+        c,
+        rule,
+        key,
+        { ...t, active: { ...updated, notificationCount: active.notificationCount + 1 } },
+        active.severity,
+      );
+    }
+  }
+}
+
+function removeVm(c: Cycle, vm: string): void {
+  for (const [key, t] of c.tracks) {
+    if (t.vm !== vm) continue;
+    if (t.active) resolveTrack(c, undefined, key, t, 'expired', null, 'VM removed from the fleet');
+    c.setTrack(key, null);
+  }
+  for (const k of [...c.marks.keys()]) if (k.endsWith(`\u0000${vm}`)) c.marks.delete(k);
+  c.vms.delete(vm);
+  c.vmDrafts.delete(vm);
+  c.touchedVms.add(vm);
+}
+
+/** Per-cycle housekeeping over active tracks: expiry, removed rules, owed notifications, stale flap history. */
+function sweep(c: Cycle, index: RuleIndex): void {
+  const windowStart = c.now - c.settings.flapWindowMs;
+  for (const [k, m] of c.marks) if (c.now - m.at >= c.settings.minRenotifyMs) c.marks.delete(k);
+  for (const [key, t] of c.tracks) {
+    const rule = index.byName.get(t.rule);
+    if (!t.active) {
+      if (!t.fireTimes.some((x) => x > windowStart)) c.setTrack(key, null);
+      continue;
+    }
+    if (!rule?.enabled) {
+      resolveTrack(c, rule, key, t, 'rule_removed');
+      continue;
+    }
+    if (rule.type === 'threshold') {
+      const ttl = rule.expireAfterMs ?? c.settings.expireAfterMs;
+      if (c.now - t.lastSampleTs >= ttl) {
+        resolveTrack(c, rule, key, t, 'expired');
+        continue;
+      }
+    }
+    const a = t.active;
+    if (t.owed && a.state === 'firing' && mutedBy(c.mutes, muteLabels(a)).length === 0) {
+      const sent = notified(c, describe(c, rule, a, a.startsAt));
+      c.changed.set(sent.id, sent);
+      c.setTrack(key, { ...t, active: sent, owed: false });
+      c.emit('refired', sent, true);
+    }
+  }
+}
+
+/**
+ * After a restart: the time Vigil was down must not count as VMs being silent. Every VM without an active
+ * no-data alert starts a fresh no-data window at `now` (active ones keep their history and resolve on data).
+ */
+export function freshNoDataWindows(
+  state: AlertEngineState,
+  rules: readonly AlertRule[],
+  now: number,
+): AlertEngineState {
+  const noData = rules.filter((r) => r.type === 'no_data').map((r) => r.name);
+  const vms = new Map(state.vms);
+  for (const [vm, t] of state.vms) {
+    if (noData.some((r) => state.tracks.get(trackKey(r, `vm:${vm}`))?.active)) continue;
+    if ((t.lastDataTs ?? t.firstSeenTs) < now)
+      vms.set(vm, { ...t, lastDataTs: now, failingSince: t.failingSince === null ? null : now });
+  }
+  return { ...state, vms };
+}
+
+/** Finds the active (pending or firing) alert with this id. */
+export function findActive(state: AlertEngineState, id: string): { key: string; track: SeriesTrack } | null {
+  for (const [key, track] of state.tracks) if (track.active?.id === id) return { key, track };
+  return null;
+}
+
+export interface ActionResult extends EvaluationResult {
+  readonly alert: Alert;
+}
+
+export class AlertActionError extends Error {
+  readonly code: 'not_found' | 'not_firing';
+  constructor(code: 'not_found' | 'not_firing', message: string) {
+    super(message);
+    this.name = 'AlertActionError';
+    this.code = code;
+  }
+}
+
+function actionCycle(state: AlertEngineState, now: number, settings: AlertingSettings): Cycle {
+  return new Cycle(state, now, settings, []);
+}
+
+function finish(c: Cycle, alert: Alert): ActionResult {
+  return {
+    alert,
+    state: { tracks: c.tracks, vms: c.vms, marks: c.marks, rings: c.rings ?? c.prevRings, nextId: c.nextId },
+    events: c.events,
+    transitions: c.transitions,
+    changed: [...c.changed.values()],
+    dropped: c.dropped,
+    touchedTracks: [...c.touchedTracks],
+    touchedVms: [...c.touchedVms],
+  };
+}
+
+/** Acknowledges a firing alert: it stops re-notifying (until its severity rises) but still resolves on recovery. */
+export function acknowledge(
+  state: AlertEngineState,
+  id: string,
+  by: string,
+  notes: string | null,
+  now: number,
+  settings: AlertingSettings = DEFAULT_SETTINGS,
+): ActionResult {
+  const found = findActive(state, id);
+  if (!found) throw new AlertActionError('not_found', `Alert ${id} not found or no longer active`);
+  const a = found.track.active!;
+  if (a.state !== 'firing')
+    throw new AlertActionError('not_firing', `Alert ${id} is ${a.state}; only a firing alert can be acknowledged`);
+  const c = actionCycle(state, now, settings);
+  const acked: Alert = { ...a, acknowledged: { by, at: now, notes } };
+  c.transition(acked, 'firing', 'acknowledged', 'acknowledged', by, notes);
+  c.changed.set(acked.id, acked);
+  c.setTrack(found.key, { ...found.track, active: acked });
+  c.emit('acknowledged', acked, false);
+  return finish(c, acked);
+}
+
+/** Resolves an active alert by hand. A condition that still holds raises a new alert after `for` again. */
+export function resolveManually(
+  state: AlertEngineState,
+  rules: readonly AlertRule[],
+  id: string,
+  by: string,
+  notes: string | null,
+  now: number,
+  settings: AlertingSettings = DEFAULT_SETTINGS,
+): ActionResult {
+  const found = findActive(state, id);
+  if (!found) throw new AlertActionError('not_found', `Alert ${id} not found or no longer active`);
+  const c = actionCycle(state, now, settings);
+  const rule = indexRules(rules).byName.get(found.track.rule);
+  const resolved = resolveTrack(c, rule, found.key, found.track, 'manual', by, notes);
+  return finish(c, resolved);
+}

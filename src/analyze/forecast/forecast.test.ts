@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { Point } from '../../model/sample.ts';
+import { classifyTrend, describeThreshold, type ForecastOk, forecastSeries, toHourlyGrid } from './forecast.ts';
+import { predictHoltWinters, predictSeasonalLevel, predictSeasonalTrend } from './models.ts';
+
+const H = 3_600_000;
+const T0 = Date.UTC(2026, 0, 5);
+const hourly = (days: number, f: (h: number) => number, from = T0): Point[] =>
+  Array.from({ length: Math.round(days * 24) }, (_, h) => ({ ts: from + h * H, value: f(h) }));
+const ok = (r: ReturnType<typeof forecastSeries>): ForecastOk => {
+  assert.equal(r.status, 'ok', JSON.stringify(r));
+  return r as ForecastOk;
+};
+
+test('a line with a known slope gives that slope, predictions and the threshold date', () => {
+  // 50 % rising 1 pp/day for 14 days: now 50 + 13.958 = 63.96; reaches > 90 after ~26 more days.
+  const pts = hourly(14, (h) => 50 + h / 24);
+  const f = ok(forecastSeries('web-01', 'disk_percent', pts, { percent: true }));
+  assert.ok(Math.abs(f.slope_per_day - 1) < 1e-6, `slope ${f.slope_per_day}`);
+  assert.equal(f.trend, 'increasing');
+  const last = 50 + (14 * 24 - 1) / 24;
+  assert.ok(Math.abs(f.predicted_7d - (last + 7)) < 0.02, `7d ${f.predicted_7d}`);
+  assert.ok(Math.abs(f.predicted_30d - Math.min(100, last + 30)) < 0.02);
+  assert.equal(f.at_risk, true);
+  // first hour h with last + h/24 > 90 → h = floor((90-last)*24)+1
+  // (90 - last) days = 26.04; hourly steps round to one decimal (26.0 or 26.1 depending on float rounding at 90 exactly)
+  assert.ok(Math.abs((f.days_until_threshold ?? 0) - (90 - last)) <= 0.1, `days ${f.days_until_threshold}`);
+  assert.ok(f.days_until_threshold_upper !== null && f.days_until_threshold_upper <= f.days_until_threshold!);
+  assert.ok(describeThreshold(f)?.startsWith('could reach 90%'));
+});
+
+test('a flat series is stable, not at risk, days_until_threshold null', () => {
+  const f = ok(
+    forecastSeries(
+      'vm',
+      'cpu_percent',
+      hourly(10, () => 40),
+      { percent: true },
+    ),
+  );
+  assert.equal(f.trend, 'stable');
+  assert.equal(f.at_risk, false);
+  assert.equal(f.days_until_threshold, null);
+  assert.equal(f.days_until_threshold_upper, null);
+  assert.equal(f.predicted_7d, 40);
+  assert.equal(f.predicted_30d, 40);
+  assert.deepEqual(f.interval_7d, [40, 40]);
+});
+
+test('trend boundaries: ±0.5 pp/day is stable', () => {
+  assert.equal(classifyTrend(0.5), 'stable');
+  assert.equal(classifyTrend(-0.5), 'stable');
+  assert.equal(classifyTrend(0.5001), 'increasing');
+  assert.equal(classifyTrend(-0.5001), 'decreasing');
+});
+
+test('fewer than 7 days is insufficient data with the days available', () => {
+  const r = forecastSeries(
+    'vm',
+    'cpu_percent',
+    hourly(5, () => 10),
+  );
+  assert.equal(r.status, 'insufficient data');
+  assert.equal(r.days_available, 5);
+  assert.match((r as { message: string }).message, /insufficient data: 5 days of history, need 7/);
+  assert.equal(forecastSeries('vm', 'cpu_percent', []).status, 'insufficient data');
+  assert.equal(
+    forecastSeries(
+      'vm',
+      'cpu_percent',
+      hourly(7, () => 10),
+    ).status,
+    'ok',
+  );
+});
+
+test('daily seasonality is recovered: the seasonal model beats the line and predicts the cycle', () => {
+  const f = (h: number) => 50 + 20 * Math.sin((2 * Math.PI * h) / 24) + 0.1 * (h / 24);
+  const pts = hourly(14, f);
+  const grid = toHourlyGrid(pts);
+  for (const predict of [predictSeasonalTrend, predictSeasonalLevel, predictHoltWinters]) {
+    const pred = predict(grid, 48);
+    for (let k = 0; k < 48; k++) assert.ok(Math.abs(pred[k] - f(14 * 24 + k)) < 3, `${predict.name} step ${k}`);
+  }
+  const r = ok(forecastSeries('vm', 'cpu_percent', pts, { percent: true }));
+  assert.notEqual(r.model, 'linear');
+  assert.equal(r.trend, 'stable');
+});
+
+test('gaps: missing hours do not break the forecast', () => {
+  const pts = hourly(14, (h) => 30 + h / 24).filter((_, i) => i % 5 !== 0 && (i < 100 || i > 130));
+  const f = ok(forecastSeries('vm', 'memory_percent', pts, { percent: true }));
+  assert.ok(Math.abs(f.slope_per_day - 1) < 0.05);
+});
+
+test('percent metrics are clamped to [0, 100]; already above threshold is at risk now', () => {
+  const f = ok(
+    forecastSeries(
+      'vm',
+      'disk_percent',
+      hourly(8, (h) => 80 + h / 12),
+      { percent: true },
+    ),
+  );
+  assert.equal(f.predicted_30d, 100);
+  assert.ok(f.interval_30d[1] <= 100);
+  assert.equal(f.days_until_threshold, 0);
+  const down = ok(
+    forecastSeries(
+      'vm',
+      'disk_percent',
+      hourly(8, (h) => 20 - h / 12),
+      { percent: true },
+    ),
+  );
+  assert.equal(down.predicted_30d, 0);
+  assert.equal(down.trend, 'decreasing');
+});
+
+test('property: any series of ≥ 7 days gives finite, ordered, clamped outputs', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.double({ min: 0, max: 100, noNaN: true }), fc.constant(Number.NaN)), {
+        minLength: 168,
+        maxLength: 400,
+      }),
+      fc.boolean(),
+      (vals, constant) => {
+        const pts = vals
+          .map((v, i) => ({ ts: T0 + i * H, value: constant ? 42 : v }))
+          .filter((p) => !Number.isNaN(p.value));
+        const r = forecastSeries(
+          'vm',
+          'cpu_percent',
+          [...pts, { ts: T0, value: 1 }, { ts: T0 + (vals.length - 1) * H, value: 2 }],
+          {
+            percent: true,
+          },
+        );
+        const f = ok(r);
+        for (const x of [f.predicted_7d, f.predicted_30d, ...f.interval_7d, ...f.interval_30d]) {
+          assert.ok(Number.isFinite(x) && x >= 0 && x <= 100);
+        }
+        assert.ok(f.interval_7d[0] <= f.predicted_7d && f.predicted_7d <= f.interval_7d[1]);
+        if (f.days_until_threshold !== null) assert.ok(f.days_until_threshold_upper !== null);
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
+
+test('property: fewer than 7 days is always insufficient', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 167 }), (n) => {
+      const r = forecastSeries(
+        'vm',
+        'cpu_percent',
+        hourly(n / 24, () => 5),
+      );
+      assert.equal(r.status, 'insufficient data');
+    }),
+  );
+});

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openStore } from '../../store/open.ts';
+import { vigilIn as vigil } from '../testing/run-cli.ts';
+
+function withDir(config: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-collect-cli-'));
+  writeFileSync(join(dir, 'vigil.yaml'), config);
+  return fn(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+const CONFIG = `sources:
+  - type: demo
+    vms: 6
+    failure_rate: 0.5
+  - type: host
+    vm: this-box
+    mount: ${tmpdir()}
+`;
+
+test('vigil collect --once --no-store --json: one row per VM, per-source stats', () =>
+  withDir(CONFIG, async (dir) => {
+    const r = await vigil(dir, 'collect', '--once', '--no-store', '--json');
+    assert.equal(r.code, 0, r.err);
+    const json = JSON.parse(r.out);
+    assert.equal(json.stored, false);
+    assert.equal(json.rows.length, 7);
+    const host = json.rows.find((x: { vm: string }) => x.vm === 'this-box');
+    assert.equal(host.source, 'host');
+    assert.equal(host.success, true);
+    assert.ok(host.cpu_percent >= 0 && host.cpu_percent <= 100);
+    assert.ok(host.memory_percent > 0);
+    const demo = json.rows.filter((x: { source: string }) => x.source === 'demo');
+    assert.equal(demo.length, 6);
+    for (const row of demo) {
+      if (row.success) assert.equal(typeof row.cpu_percent, 'number');
+      else assert.equal(typeof row.error_message, 'string');
+    }
+    assert.deepEqual(
+      json.sources.map((s: { source: string; targets: number }) => [s.source, s.targets]),
+      [
+        ['demo', 6],
+        ['host', 1],
+      ],
+    );
+  }));
+
+test('vigil collect --once prints the fleet table with ERROR rows', () =>
+  withDir(CONFIG.replace('failure_rate: 0.5', 'failure_rate: 1'), async (dir) => {
+    const r = await vigil(dir, 'collect', '--once', '--no-store');
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.split('\n');
+    // ERROR rows do not widen the metric columns.
+    assert.match(lines[0]!, /^VM\s+SOURCE {2}CPU % {2}MEM % {2}DISK % {2}DISK R\/W MB\/s {2}NET IN\/OUT MB\/s$/);
+    assert.match(r.out, /demo-web-01\s+demo\s+ERROR: \S/);
+    assert.match(
+      r.out,
+      /this-box\s+host\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\d \/ \d+\.\d\d\s+\d+\.\d\d \/ \d+\.\d\d/,
+    );
+    assert.match(r.out, /7 VMs from 2 sources: 1 ok, 6 failed/);
+  }));
+
+test('vigil collect without --once and with a bad config give clear usage errors', () =>
+  withDir(CONFIG, async (dir) => {
+    let r = await vigil(dir, 'collect');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /collect needs --once/);
+    writeFileSync(join(dir, 'vigil.yaml'), 'sources:\n  - type: demo\n  - type: demo\n');
+    r = await vigil(dir, 'collect', '--once', '--no-store');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /two sources are named "demo"/);
+    assert.doesNotMatch(r.err, /at .*\.ts:\d+/);
+  }));
+
+test('vigil collect --once stores the cycle', () =>
+  withDir(CONFIG, async (dir) => {
+    const r = await vigil(dir, 'collect', '--once', '--json');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(JSON.parse(r.out).stored, true);
+    const { configSchema } = await import('../../config/index.ts');
+    const storage = configSchema.parse({ storage: { path: join(dir, 'metrics.db') } }).storage;
+    const store = await openStore(storage);
+    try {
+      const vms = (await store.listVms()).map((v) => v.vm).sort();
+      assert.equal(vms.length, 7);
+      assert.ok(vms.includes('this-box'));
+    } finally {
+      await store.close();
+    }
+  }));

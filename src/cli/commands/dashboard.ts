@@ -1,0 +1,101 @@
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { systemClock } from '../../clock.ts';
+import { openStore } from '../../store/open.ts';
+import { AlertRepository } from '../../store/sqlite/alert-repository.ts';
+import type { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import type { DashboardData } from '../../tui/data.ts';
+import { filterRows, MAX_REFRESH_S, MIN_REFRESH_S, sortRows } from '../../tui/format.ts';
+import { localDashboardData } from '../../tui/local-data.ts';
+import { remoteDashboardData } from '../../tui/remote-data.ts';
+import { renderFleetText } from '../../tui/render-text.ts';
+import { type CliIo, EXIT_FAILURE, loadEffectiveConfig, UserError } from '../context.ts';
+
+export function register(program: Command, io: CliIo): void {
+  program
+    .command('dashboard')
+    .description('live terminal dashboard of the fleet (standalone, or --server URL of a running `vigil up`)')
+    .option('--refresh-interval <s>', `seconds between refreshes (${MIN_REFRESH_S}-${MAX_REFRESH_S})`, '60')
+    .option('--resource-group <rg>', 'only VMs of this resource group')
+    .option('--server <url>', 'read from a running `vigil up` (e.g. http://127.0.0.1:7070) instead of the store')
+    .option('--token <token>', 'API token for --server (default: $VIGIL_TOKEN)')
+    .action(
+      async (
+        opts: { refreshInterval: string; resourceGroup?: string; server?: string; token?: string },
+        cmd: Command,
+      ) => {
+        const refreshS = Number(opts.refreshInterval);
+        if (!Number.isFinite(refreshS) || refreshS < MIN_REFRESH_S || refreshS > MAX_REFRESH_S)
+          throw new UserError(
+            `--refresh-interval: expected seconds between ${MIN_REFRESH_S} and ${MAX_REFRESH_S}, got "${opts.refreshInterval}"`,
+          );
+        let data: DashboardData;
+        if (opts.server) {
+          data = await remoteDashboardData(opts.server, opts.token ?? io.env.VIGIL_TOKEN, systemClock);
+        } else {
+          const loaded = loadEffectiveConfig(cmd, io);
+          const { config } = loaded;
+          const baseDir = loaded.path ? dirname(loaded.path) : io.cwd;
+          // Sources (Azure, SSH, ...) load on the first collecting refresh, not before the first paint.
+          const sources = async () => {
+            const { buildSources } = await import('../../collect/build-sources.ts');
+            return buildSources(config, { baseDir, env: io.env });
+          };
+          // Not openMetricsStore (collect.ts): that module loads every source before the first paint.
+          let store: SqliteStore;
+          try {
+            store = await openStore(config.storage);
+          } catch (e) {
+            throw new UserError((e as Error).message, EXIT_FAILURE);
+          }
+          data = localDashboardData({
+            store,
+            sources,
+            collection: config.collection,
+            clock: systemClock,
+            alerts: new AlertRepository(store.db),
+          });
+        }
+        try {
+          const color = !io.env.NO_COLOR;
+          if (!io.stdout.isTTY) {
+            // Not a terminal (a pipe, a file, cron): print one snapshot and exit.
+            const rows = sortRows(filterRows(await data.fleet({ collect: false }), '', opts.resourceGroup), 'vm');
+            if (rows.length === 0)
+              io.stderr.write(
+                opts.resourceGroup
+                  ? `no VMs in resource group "${opts.resourceGroup}"\n`
+                  : 'no VMs yet: start `vigil up`, or collect once with `vigil collect --once`\n',
+              );
+            io.stdout.write(
+              renderFleetText(rows, {
+                width: io.stdout.columns ?? 120,
+                intervalMs: data.intervalMs,
+                color: false,
+                updatedAt: systemClock.now(),
+              }),
+            );
+            return;
+          }
+          const [{ render }, { createElement }, { App }] = await Promise.all([
+            import('ink'),
+            import('react'),
+            import('../../tui/app.ts'),
+          ]);
+          const app = render(
+            createElement(App, {
+              data,
+              refreshS,
+              ...(opts.resourceGroup ? { resourceGroup: opts.resourceGroup } : {}),
+              color,
+              now: () => systemClock.now(),
+            }),
+            { stdout: io.stdout as NodeJS.WriteStream, exitOnCtrlC: false },
+          );
+          await app.waitUntilExit();
+        } finally {
+          await data.close();
+        }
+      },
+    );
+}

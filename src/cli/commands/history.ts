@@ -1,0 +1,135 @@
+import { createWriteStream } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { systemClock } from '../../clock.ts';
+import { isStandardMetric, STANDARD_METRICS, type StandardMetric } from '../../model/metrics.ts';
+import type { VmSnapshot } from '../../model/snapshot.ts';
+import { csvHeader, snapshotToCsv } from '../../store/csv.ts';
+import { readSnapshots } from '../../store/snapshots.ts';
+import type { Resolution, Store } from '../../store/store.ts';
+import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
+import { formatTable } from '../format/table.ts';
+import { openMetricsStore } from './collect.ts';
+
+const DAY = 86_400_000;
+
+/** Names of known VMs closest to `name` (substring or small edit distance), for "did you mean". */
+export function nearNames(name: string, known: readonly string[], max = 5): string[] {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = d[0]!;
+      d[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const cur = d[j]!;
+        d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+      }
+    }
+    return d[b.length]!;
+  };
+  return known
+    .map((k) => ({ k, d: k.includes(name) || name.includes(k) ? 0 : dist(name, k) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(name.length / 2)))
+    .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
+    .slice(0, max)
+    .map((x) => x.k);
+}
+
+export interface HistoryOptions {
+  readonly vm: string;
+  readonly now: number;
+  readonly days: number;
+  readonly metric?: string;
+  readonly resolution: Resolution;
+}
+
+/** Reads a VM's history, failing with a clear error (and near names) when the VM is unknown. */
+export async function historyRows(store: Store, o: HistoryOptions): Promise<VmSnapshot[]> {
+  if (!(o.days > 0)) throw new UserError(`--days: expected a positive number, got ${JSON.stringify(String(o.days))}`);
+  if (o.metric !== undefined && !isStandardMetric(o.metric))
+    throw new UserError(`--metric: unknown metric "${o.metric}" (expected one of ${STANDARD_METRICS.join(', ')})`);
+  const vms = (await store.listVms()).map((v) => v.vm);
+  if (!vms.includes(o.vm)) {
+    const near = nearNames(o.vm, vms);
+    throw new UserError(
+      `unknown VM "${o.vm}"${near.length > 0 ? ` (did you mean: ${near.join(', ')}?)` : vms.length === 0 ? ' (no VMs in the store yet)' : ''}`,
+    );
+  }
+  const metrics: readonly StandardMetric[] | undefined = o.metric ? [o.metric as StandardMetric] : undefined;
+  return readSnapshots(store, { vm: o.vm, from: o.now - o.days * DAY, to: o.now, resolution: o.resolution, metrics });
+}
+
+/** The CSV export text (header plus one line per row, LF-terminated); `resource_group` column when any row knows it. */
+export function historyCsv(rows: readonly VmSnapshot[]): string {
+  const withRg = rows.some((r) => r.resourceGroup !== null);
+  return `${[csvHeader(withRg), ...rows.map((r) => snapshotToCsv(r, withRg))].join('\n')}\n`;
+}
+
+function fmt(v: number | null): string {
+  if (v === null) return '-';
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
+
+export function register(program: Command, io: CliIo): void {
+  program
+    .command('history')
+    .description("show a VM's metric history")
+    .argument('<vm>', 'VM name')
+    .option('--days <n>', 'how many days back', '7')
+    .option('--metric <name>', 'only this standard metric')
+    .option('--resolution <r>', 'auto|raw|hourly|daily', 'auto')
+    .option('--export <file>', 'write CSV to this file')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        vm: string,
+        opts: { days: string; metric?: string; resolution: string; export?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        if (!['auto', 'raw', 'hourly', 'daily'].includes(opts.resolution))
+          throw new UserError(`--resolution: expected one of auto, raw, hourly, daily, got "${opts.resolution}"`);
+        const { config } = loadEffectiveConfig(cmd, io);
+        const store = await openMetricsStore(config.storage);
+        try {
+          const rows = await historyRows(store, {
+            vm,
+            now: systemClock.now(),
+            days: Number(opts.days),
+            metric: opts.metric,
+            resolution: opts.resolution as Resolution,
+          });
+          if (opts.export) {
+            const out = createWriteStream(resolve(io.cwd, opts.export));
+            await new Promise<void>((ok, fail) => {
+              out.on('error', fail);
+              out.end(historyCsv(rows), () => ok());
+            });
+            io.stdout.write(`exported ${rows.length} rows to ${opts.export}\n`);
+          } else if (opts.json) {
+            io.stdout.write(
+              `${JSON.stringify(
+                rows.map((r) => ({ ...r, timestamp: new Date(r.ts).toISOString() })),
+                null,
+                2,
+              )}\n`,
+            );
+          } else {
+            const metrics = opts.metric ? [opts.metric as StandardMetric] : STANDARD_METRICS;
+            io.stdout.write(
+              `${formatTable(
+                ['timestamp', ...metrics, 'status'],
+                rows.map((r) => [
+                  new Date(r.ts).toISOString(),
+                  ...metrics.map((m) => fmt(r[m])),
+                  r.success ? 'ok' : `failed: ${r.errorMessage ?? ''}`,
+                ]),
+              )}\n`,
+            );
+          }
+        } finally {
+          await store.close();
+        }
+      },
+    );
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, parseConfigText } from './index.ts';
+
+const SEED = readFileSync(new URL('./fixtures/alert_rules.yaml', import.meta.url), 'utf8');
+
+function errorOf(text: string, file = 'vigil.yaml', env: Record<string, string> = {}): string {
+  try {
+    parseConfigText(text, file, { env, home: '/home/x' });
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+    return e.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+const cases: Array<{ name: string; text: string; env?: Record<string, string>; expect: RegExp }> = [
+  {
+    name: 'wrong type pinned to file:line:col and path',
+    text: 'rules:\n  - name: a\n    metric: cpu_percent\n    threshold: eighty\n',
+    expect: /^vigil\.yaml:4:16 rules\[0\]\.threshold: .*number.*"eighty"/m,
+  },
+  { name: 'yaml syntax error has a location', text: 'storage:\n  path: [unclosed\n', expect: /^vigil\.yaml:\d+:\d+/m },
+  { name: 'unknown top-level field', text: 'storge:\n  path: x\n', expect: /^vigil\.yaml:1:1 .*storge/m },
+  {
+    name: 'unknown source type lists the valid ones',
+    text: 'sources:\n  - type: bogus\n',
+    expect:
+      /^vigil\.yaml:2:11 sources\[0\]\.type: unknown or missing type "bogus" \(expected one of host, demo, azure, ssh, prometheus\)/m,
+  },
+  {
+    name: 'bad duration',
+    text: 'storage:\n  retention:\n    raw: forever\n',
+    expect: /^vigil\.yaml:3:10 storage\.retention\.raw: /m,
+  },
+  {
+    name: 'missing env var at its location',
+    text: 'storage:\n  path: ${VIGIL_NOPE}\n',
+    expect: /^vigil\.yaml:2:\d+ .*VIGIL_NOPE/m,
+  },
+];
+
+for (const c of cases) {
+  test(`config error: ${c.name}`, () => {
+    const msg = errorOf(c.text, 'vigil.yaml', c.env);
+    assert.match(msg, c.expect);
+    assert.doesNotMatch(msg, /\n\s+at /, 'no stack trace in the message');
+  });
+}
+
+test('env interpolation: ${VAR} and ${VAR:-default}', () => {
+  const cfg = parseConfigText('storage:\n  path: ${DB_DIR}/m.db\n  url: ${PG_URL:-postgres://x/y}\n', 'vigil.yaml', {
+    env: { DB_DIR: '/data' },
+    home: '/home/x',
+  });
+  assert.equal(cfg.storage.path, '/data/m.db');
+  assert.equal(cfg.storage.url, 'postgres://x/y');
+});
+
+test('JSON config file', () => {
+  const cfg = parseConfigText(
+    JSON.stringify({ rules: [{ name: 'r', metric: 'cpu_percent', threshold: 1 }] }),
+    'vigil.json',
+    { env: {}, home: '/h' },
+  );
+  assert.equal(cfg.rules[0]?.name, 'r');
+});
+
+test('the seed alert_rules.yaml loads unchanged as the main config', () => {
+  const cfg = parseConfigText(SEED, 'alert_rules.yaml', { env: {}, home: '/h' });
+  assert.deepEqual(
+    cfg.rules.map((r) => [r.name, r.threshold, r.severity]),
+    [
+      ['high_cpu', 80, 'warning'],
+      ['critical_cpu', 95, 'critical'],
+      ['high_memory', 85, 'warning'],
+      ['critical_memory', 95, 'critical'],
+      ['disk_space', 90, 'warning'],
+    ],
+  );
+});
+
+test('the seed alert_rules.yaml works as an include', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cfg-'));
+  writeFileSync(join(dir, 'alert_rules.yaml'), SEED);
+  const cfg = parseConfigText('include: [alert_rules.yaml]\n', join(dir, 'vigil.yaml'), { env: {}, home: '/h' });
+  assert.equal(cfg.rules.length, 5);
+  assert.ok('email' in cfg.notification_config);
+});

@@ -1,0 +1,257 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigProblem, formatPath } from './errors.ts';
+import { interpolateEnv } from './interpolate.ts';
+import { configObjectSchema, configSchema, type VigilConfig } from './schema.ts';
+import { sourceSchema } from './sections/sources.ts';
+
+/** Valid `sources[].type` values, listed when a source has an unknown type. */
+const SOURCE_TYPES: readonly string[] = sourceSchema.options.map((o) => String(o.shape.type.value));
+
+export interface LoadOptions {
+  /** Explicit file (`--config`); must exist. */
+  readonly path?: string;
+  readonly cwd?: string;
+  readonly home?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LoadedConfig {
+  readonly config: VigilConfig;
+  /** The file read, or null when built-in defaults are in force. */
+  readonly path: string | null;
+}
+
+/** Where Vigil looks for its config: `--config`, else ./vigil.yaml (or .yml/.json), else ~/.vigil/config.yaml. */
+export function findConfigPath(opts: LoadOptions = {}): string | null {
+  const cwd = opts.cwd ?? process.cwd();
+  const home = opts.home ?? homedir();
+  if (opts.path) return resolve(cwd, opts.path);
+  for (const name of ['vigil.yaml', 'vigil.yml', 'vigil.json']) {
+    const p = resolve(cwd, name);
+    if (existsSync(p)) return p;
+  }
+  for (const name of ['config.yaml', 'config.yml', 'config.json']) {
+    const p = resolve(home, '.vigil', name);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const home = opts.home ?? homedir();
+  const path = findConfigPath(opts);
+  if (!path) return { config: finish(configSchema.parse({}), home), path: null };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([
+      {
+        file: path,
+        path: '',
+        message: `cannot read config file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      },
+    ]);
+  }
+  return { config: parseConfigText(text, path, { env, home }), path };
+}
+
+/** Parses and validates config text; `file` is used for error locations and for resolving `include`. */
+export function parseConfigText(
+  text: string,
+  file: string,
+  opts: { env?: Readonly<Record<string, string | undefined>>; home?: string } = {},
+): VigilConfig {
+  const env = opts.env ?? process.env;
+  const home = opts.home ?? homedir();
+  const main = readDocument(text, file, env);
+  const data = (main.data ?? {}) as Record<string, unknown>;
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'expected a mapping of sections (storage, collection, sources, rules, ...)',
+      },
+    ]);
+  }
+  const problems: ConfigProblem[] = [];
+  const result = configSchema.safeParse(data, { reportInput: true });
+  if (!result.success) problems.push(...issuesToProblems(result.error.issues, main));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = result.data!;
+  for (const inc of config.include) mergeInclude(config, resolve(dirname(file), inc), env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return finish(config, home);
+}
+
+const includeSchema = configObjectSchema.pick({ rules: true, notification_config: true });
+
+function mergeInclude(
+  config: VigilConfig,
+  file: string,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: ConfigProblem[],
+): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    problems.push({
+      file,
+      path: '',
+      message: `cannot read included file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    });
+    return;
+  }
+  const doc = readDocument(text, file, env);
+  const result = includeSchema.safeParse(doc.data ?? {}, { reportInput: true });
+  if (!result.success) {
+    problems.push(...issuesToProblems(result.error.issues, doc));
+    return;
+  }
+  config.rules.push(...result.data.rules);
+  for (const [name, settings] of Object.entries(result.data.notification_config)) {
+    config.notification_config[name] ??= settings;
+  }
+}
+
+interface ReadDocument {
+  readonly file: string;
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+  readonly data: unknown;
+}
+
+function readDocument(text: string, file: string, env: Readonly<Record<string, string | undefined>>): ReadDocument {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((err) => {
+        const pos = lines.linePos(err.pos[0]);
+        return {
+          file,
+          line: pos.line,
+          col: pos.col,
+          path: '',
+          message: err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+        };
+      }),
+    );
+  }
+  const read: ReadDocument = { file, doc, lines, data: doc.toJS({ maxAliasCount: 100 }) };
+  const { value, missing } = interpolateEnv(read.data, env);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      missing.map((m) => ({
+        ...locate(read, m.path),
+        path: formatPath(m.path),
+        message: `environment variable ${m.name} is not set`,
+      })),
+    );
+  }
+  return { ...read, data: value };
+}
+
+function locate(read: ReadDocument, path: readonly PropertyKey[]): ConfigProblem {
+  // Walk up the path until a node exists: a missing field is reported at its parent object.
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? read.doc.contents : read.doc.getIn(path.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) {
+      const pos = read.lines.linePos(node.range[0]);
+      return { file: read.file, line: pos.line, col: pos.col, path: formatPath(path), message: '' };
+    }
+  }
+  return { file: read.file, path: formatPath(path), message: '' };
+}
+
+function issuesToProblems(issues: readonly z.core.$ZodIssue[], read: ReadDocument): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push({ ...locateKey(read, issue.path, key), message: `unknown field "${key}"` });
+      }
+      continue;
+    }
+    out.push({ ...locate(read, issue.path), message: describeIssue(issue) });
+  }
+  return out;
+}
+
+function locateKey(read: ReadDocument, parent: readonly PropertyKey[], key: string): ConfigProblem {
+  const node = parent.length === 0 ? read.doc.contents : read.doc.getIn(parent as unknown[], true);
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (isNode(pair.key) && (pair.key as { value?: unknown }).value === key && pair.key.range) {
+        const pos = read.lines.linePos(pair.key.range[0]);
+        return { file: read.file, line: pos.line, col: pos.col, path: formatPath([...parent, key]), message: '' };
+      }
+    }
+  }
+  return locate(read, [...parent, key]);
+}
+
+function describeInput(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (typeof input === 'string') return JSON.stringify(input);
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  return String(input);
+}
+
+const ARTICLE: Record<string, string> = {
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+  int: 'a whole number',
+};
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case 'invalid_type':
+      if (input === undefined)
+        return `required field is missing (expected ${ARTICLE[issue.expected] ?? issue.expected})`;
+      return `expected ${ARTICLE[issue.expected] ?? issue.expected}, got ${describeInput(input)}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeInput(input)}`;
+    case 'invalid_union': {
+      const disc = (issue as { discriminator?: string }).discriminator;
+      if (disc || (issue as { note?: string }).note === 'No matching discriminator') {
+        const found = describeInput(
+          input && typeof input === 'object' ? (input as Record<string, unknown>)[disc ?? 'type'] : input,
+        );
+        const valid = issue.path[0] === 'sources' ? ` (expected one of ${SOURCE_TYPES.join(', ')})` : '';
+        return `unknown or missing type ${found}${valid}`;
+      }
+      return `${issue.message}, got ${describeInput(input)}`;
+    }
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters long' : issue.origin === 'array' ? ' items' : ''}, got ${describeInput(input)}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters long' : issue.origin === 'array' ? ' items' : ''}, got ${describeInput(input)}`;
+    case 'invalid_format':
+      return `${issue.message}, got ${describeInput(input)}`;
+    default:
+      return input !== undefined && issue.code !== 'custom'
+        ? `${issue.message}, got ${describeInput(input)}`
+        : issue.message;
+  }
+}
+
+function finish(config: VigilConfig, home: string): VigilConfig {
+  if (config.storage.path.startsWith('~/')) config.storage.path = resolve(home, config.storage.path.slice(2));
+  return config;
+}

@@ -1,0 +1,7 @@
+export * from './alert.ts';
+export * from './labels.ts';
+export * from './metrics.ts';
+export * from './outcome.ts';
+export * from './sample.ts';
+export * from './snapshot.ts';
+export * from './vm.ts';

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import type { Clock } from '../../clock.ts';
+import type { Channel } from '../types.ts';
+
+/** Settings every channel accepts. */
+export const commonFields = {
+  type: z.string().optional(),
+  enabled: z.boolean().default(true),
+  timeout_ms: z.number().int().positive().default(10_000),
+  /** Maximum messages per second to this channel; excess waits, nothing is dropped. */
+  rate_limit_per_second: z.number().positive().optional(),
+  send_resolved: z.boolean().default(true),
+  severities: z.array(z.enum(['info', 'warning', 'critical', 'emergency'])).optional(),
+};
+
+export interface ChannelDeps {
+  readonly clock: Clock;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where console lines go (tests capture it). */
+  readonly stdout?: { write(s: string): unknown; isTTY?: boolean };
+}
+
+export interface ChannelFactory<S extends z.ZodType = z.ZodType> {
+  readonly schema: S;
+  create(name: string, config: z.output<S>, deps: ChannelDeps): Channel;
+}
+
+export function defineChannel<S extends z.ZodType>(f: ChannelFactory<S>): ChannelFactory<S> {
+  return f;
+}
+
+export function base(
+  name: string,
+  type: string,
+  cfg: {
+    rate_limit_per_second?: number | undefined;
+    send_resolved: boolean;
+    severities?: readonly string[] | undefined;
+  },
+  secrets: readonly (string | undefined)[],
+  idempotent = false,
+): Omit<Channel, 'send'> {
+  return {
+    name,
+    type,
+    idempotent,
+    minIntervalMs: cfg.rate_limit_per_second ? Math.ceil(1000 / cfg.rate_limit_per_second) : 0,
+    sendResolved: cfg.send_resolved,
+    severities: cfg.severities ?? null,
+    secrets: secrets.filter((s): s is string => typeof s === 'string' && s.length > 0),
+  };
+}
+
+/** Webhook URLs are credentials: the URL, its path, long path segments and query values are all secret. */
+export function urlSecrets(url: string): string[] {
+  const u = new URL(url);
+  return [
+    url,
+    u.pathname,
+    ...u.pathname.split('/').filter((s) => s.length >= 8),
+    ...[...u.searchParams.values()].filter((v) => v.length >= 4),
+  ];
+}

@@ -1,0 +1,66 @@
+import type { Alert, Severity } from '../model/alert.ts';
+import type { Batch } from './types.ts';
+
+export const SEVERITY_COLOUR: Record<Severity, string> = {
+  info: '#0000FF',
+  warning: '#FFA500',
+  critical: '#FF0000',
+  emergency: '#8B0000',
+};
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2, emergency: 3 };
+
+export function topSeverity(alerts: readonly Alert[]): Severity {
+  let s: Severity = 'info';
+  for (const a of alerts) if (RANK[a.severity] > RANK[s]) s = a.severity;
+  return s;
+}
+
+function ruleTitle(a: Alert): string {
+  return a.title || a.rule;
+}
+
+/** `[CRITICAL] High CPU Usage - web-01`; groups: `[CRITICAL] High CPU Usage - 3 VMs in rg-prod`. */
+export function subject(batch: Batch): string {
+  if (batch.kind === 'test') return '[TEST] Vigil test notification';
+  if (batch.kind === 'notification_failed') return `[CRITICAL] Notification failed - ${batch.failure?.channel ?? '?'}`;
+  const a = batch.alerts;
+  const sev = topSeverity(a).toUpperCase();
+  const prefix = batch.kind === 'resolved' ? `[RESOLVED] ` : `[${sev}] `;
+  const first = a[0];
+  if (!first) return `${prefix}(no alerts)`;
+  const titles = new Set(a.map(ruleTitle));
+  const title = titles.size === 1 ? ruleTitle(first) : `${titles.size} alerts`;
+  if (a.length === 1) return `${prefix}${title} - ${first.vm ?? first.labels.vm ?? 'fleet'}`;
+  const groups = new Set(a.map((x) => x.resourceGroup ?? x.labels.resource_group ?? ''));
+  const where = groups.size === 1 && [...groups][0] ? ` in ${[...groups][0]}` : '';
+  return `${prefix}${title} - ${a.length} VMs${where}`;
+}
+
+export function fmtValue(v: number | null): string {
+  return v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
+
+export function alertLine(a: Alert): string {
+  const cond = a.threshold !== null ? ` (${a.comparison ?? '>'} ${fmtValue(a.threshold)})` : '';
+  return `${a.severity.toUpperCase()} ${a.vm ?? '-'} ${a.metric}=${fmtValue(a.value)}${cond} ${a.state}`;
+}
+
+/** A plain-text body used by text channels and as fallbacks. */
+export function plainText(batch: Batch): string {
+  const lines = [subject(batch)];
+  if (batch.kind === 'test') lines.push('This is a test message from Vigil. If you can read it, the channel works.');
+  if (batch.failure)
+    lines.push(
+      `Channel ${batch.failure.channel} failed after ${batch.failure.attempts} attempts: ${batch.failure.detail}`,
+    );
+  for (const a of batch.alerts) {
+    lines.push(`- ${alertLine(a)}`);
+    if (a.message) lines.push(`  ${a.message}`);
+  }
+  return lines.join('\n');
+}
+
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

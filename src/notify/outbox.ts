@@ -1,0 +1,135 @@
+import type { Batch } from './types.ts';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface OutboxRow {
+  readonly id: number;
+  readonly idempotencyKey: string;
+  readonly channel: string;
+  readonly batch: Batch;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly lastStatusCode: number | null;
+  readonly lastError: string | null;
+}
+
+export interface AttemptRecord {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly statusCode: number | null;
+  readonly detail: string;
+  readonly durationMs: number;
+  /** New row state after this attempt. */
+  readonly status: DeliveryStatus;
+  readonly nextAttemptAt: number;
+}
+
+export interface DeliveryLogEntry {
+  readonly rowId: number;
+  readonly channel: string;
+  readonly kind: string;
+  readonly idempotencyKey: string;
+  readonly attempt: number;
+  readonly at: number;
+  readonly ok: boolean;
+  readonly statusCode: number | null;
+  readonly detail: string;
+  readonly durationMs: number;
+  readonly rowStatus: DeliveryStatus;
+}
+
+/** Durable deliveries: a row exists before any attempt is made. */
+export interface Outbox {
+  enqueue(batch: Batch, now: number): OutboxRow;
+  /** Pending rows due at `now`, oldest first. */
+  due(now: number, limit: number): OutboxRow[];
+  /** Earliest next attempt among pending rows, or null. */
+  nextDueAt(): number | null;
+  recordAttempt(id: number, rec: AttemptRecord): void;
+  get(id: number): OutboxRow | undefined;
+  log(opts: { failedOnly?: boolean; limit?: number }): DeliveryLogEntry[];
+  counts(): Record<DeliveryStatus, number>;
+}
+
+/** In-memory outbox (tests, `--db :memory:`). */
+export class MemoryOutbox implements Outbox {
+  private rows = new Map<number, OutboxRow>();
+  private entries: DeliveryLogEntry[] = [];
+  private seq = 0;
+
+  enqueue(batch: Batch, now: number): OutboxRow {
+    const existing = [...this.rows.values()].find((r) => r.idempotencyKey === batch.idempotencyKey);
+    if (existing) return existing;
+    const row: OutboxRow = {
+      id: ++this.seq,
+      idempotencyKey: batch.idempotencyKey,
+      channel: batch.channel,
+      batch,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+      updatedAt: now,
+      lastStatusCode: null,
+      lastError: null,
+    };
+    this.rows.set(row.id, row);
+    return row;
+  }
+  due(now: number, limit: number): OutboxRow[] {
+    return [...this.rows.values()]
+      .filter((r) => r.status === 'pending' && r.nextAttemptAt <= now)
+      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id)
+      .slice(0, limit);
+  }
+  nextDueAt(): number | null {
+    let t: number | null = null;
+    for (const r of this.rows.values())
+      if (r.status === 'pending' && (t === null || r.nextAttemptAt < t)) t = r.nextAttemptAt;
+    return t;
+  }
+  recordAttempt(id: number, rec: AttemptRecord): void {
+    const r = this.rows.get(id);
+    if (!r) return;
+    const next: OutboxRow = {
+      ...r,
+      attempts: r.attempts + 1,
+      status: rec.status,
+      nextAttemptAt: rec.nextAttemptAt,
+      updatedAt: rec.at,
+      lastStatusCode: rec.statusCode,
+      lastError: rec.ok ? null : rec.detail,
+    };
+    this.rows.set(id, next);
+    this.entries.push({
+      rowId: id,
+      channel: r.channel,
+      kind: r.batch.kind,
+      idempotencyKey: r.idempotencyKey,
+      attempt: next.attempts,
+      at: rec.at,
+      ok: rec.ok,
+      statusCode: rec.statusCode,
+      detail: rec.detail,
+      durationMs: rec.durationMs,
+      rowStatus: rec.status,
+    });
+  }
+  get(id: number): OutboxRow | undefined {
+    return this.rows.get(id);
+  }
+  log(opts: { failedOnly?: boolean; limit?: number }): DeliveryLogEntry[] {
+    const list = opts.failedOnly
+      ? this.entries.filter((e) => this.rows.get(e.rowId)?.status === 'failed')
+      : this.entries;
+    return list.slice(-(opts.limit ?? 100)).reverse();
+  }
+  counts(): Record<DeliveryStatus, number> {
+    const c = { pending: 0, delivered: 0, failed: 0 };
+    for (const r of this.rows.values()) c[r.status]++;
+    return c;
+  }
+}

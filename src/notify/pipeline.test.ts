@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, test } from 'node:test';
+import { FakeClock } from '../clock.ts';
+import { configSchema } from '../config/schema.ts';
+import { CHANNEL_TYPE_NAMES } from '../config/sections/notifications.ts';
+import { OutboxRepository } from '../store/sqlite/outbox-repository.ts';
+import { buildChannels } from './build.ts';
+import { CHANNEL_TYPES } from './channels/registry.ts';
+import { firedEvent, sampleAlert } from './fixtures.ts';
+import { MemoryOutbox, type Outbox } from './outbox.ts';
+import { NotificationPipeline } from './pipeline.ts';
+import { TestReceiver } from './test-receiver.ts';
+
+const receivers: TestReceiver[] = [];
+afterEach(async () => {
+  for (const r of receivers.splice(0)) await r.stop();
+});
+async function receiver(): Promise<TestReceiver> {
+  const r = await new TestReceiver().start();
+  receivers.push(r);
+  return r;
+}
+
+function webhookPipeline(
+  url: string,
+  clock: FakeClock,
+  outbox: Outbox = new MemoryOutbox(),
+  extra: Record<string, unknown> = {},
+) {
+  const channels = buildChannels({ webhook: { url, ...extra } }, { clock, env: {} });
+  return new NotificationPipeline({
+    channels,
+    outbox,
+    clock,
+    defaultChannels: ['webhook'],
+    groupWaitMs: 0,
+    retry: { jitterRatio: 0 },
+  });
+}
+
+test('A37: 500, 500, 200 delivers after exactly 3 POSTs, sleeping 1 s then 2 s', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  rx.script = [{ status: 500 }, { status: 500 }, { status: 200 }];
+  const outbox = new MemoryOutbox();
+  const p = webhookPipeline(`${rx.url}/hook`, clock, outbox);
+  const t0 = clock.now();
+  p.handle([firedEvent(sampleAlert(), t0)], t0);
+  await p.deliverDue(clock.now());
+  assert.equal(rx.received.length, 1);
+  assert.equal(p.nextWakeAt(), t0 + 1000);
+  await clock.advance(999);
+  await p.deliverDue(clock.now());
+  assert.equal(rx.received.length, 1, 'not before the 1 s backoff');
+  await clock.advance(1);
+  await p.deliverDue(clock.now());
+  assert.equal(rx.received.length, 2);
+  assert.equal(p.nextWakeAt(), t0 + 3000);
+  await clock.advance(2000);
+  await p.deliverDue(clock.now());
+  assert.equal(rx.received.length, 3);
+  assert.deepEqual(outbox.counts(), { pending: 0, delivered: 1, failed: 0 });
+  assert.equal(p.nextWakeAt(), null);
+  // all three POSTs carry the same idempotency key
+  assert.equal(new Set(rx.received.map((r) => r.headers['idempotency-key'])).size, 1);
+});
+
+test('A37: always 500 fails after exactly 3 POSTs and raises notification_failed on the other channels', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  rx.fallback = { status: 500, body: 'boom' };
+  const lines: string[] = [];
+  const channels = buildChannels(
+    { webhook: { url: `${rx.url}/hook` }, console: { color: false } },
+    { clock, env: {}, stdout: { write: (s: string) => lines.push(s) } },
+  );
+  const outbox = new MemoryOutbox();
+  const p = new NotificationPipeline({ channels, outbox, clock, groupWaitMs: 0, retry: { jitterRatio: 0 } });
+  p.handle([firedEvent(sampleAlert({ channels: ['webhook'] }), clock.now())], clock.now());
+  for (let i = 0; i < 5; i++) {
+    await p.deliverDue(clock.now());
+    await clock.advance(5000);
+  }
+  assert.equal(rx.received.length, 3);
+  const failed = outbox.log({ failedOnly: true });
+  assert.equal(failed.length, 3);
+  assert.equal(failed[0]!.rowStatus, 'failed');
+  assert.equal(failed[0]!.statusCode, 500);
+  assert.match(lines.join(''), /Notification failed - webhook/);
+});
+
+test('429 Retry-After is honoured instead of the backoff', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  rx.script = [{ status: 429, headers: { 'retry-after': '7' } }];
+  const p = webhookPipeline(rx.url, clock);
+  p.handle([firedEvent(sampleAlert(), clock.now())], clock.now());
+  await p.deliverDue(clock.now());
+  assert.equal(p.nextWakeAt(), clock.now() + 7000);
+});
+
+test('a 4xx other than 429 is not retried; connection refused is retried', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  rx.script = [{ status: 400 }];
+  const outbox = new MemoryOutbox();
+  const p = webhookPipeline(rx.url, clock, outbox);
+  p.handle([firedEvent(sampleAlert(), clock.now())], clock.now());
+  await p.deliverDue(clock.now());
+  assert.deepEqual(outbox.counts(), { pending: 0, delivered: 0, failed: 1 });
+
+  const dead = await receiver();
+  const url = dead.url;
+  await dead.stop();
+  const o2 = new MemoryOutbox();
+  const p2 = webhookPipeline(url, clock, o2);
+  p2.handle([firedEvent(sampleAlert(), clock.now())], clock.now());
+  await p2.deliverDue(clock.now());
+  assert.deepEqual(o2.counts(), { pending: 1, delivered: 0, failed: 0 });
+  assert.match(o2.log({})[0]!.detail, /cannot reach 127\.0\.0\.1/);
+});
+
+test('grouping: 50 VMs within the window become one message; resolved follows as another', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  const channels = buildChannels({ webhook: { url: rx.url } }, { clock, env: {} });
+  const p = new NotificationPipeline({ channels, outbox: new MemoryOutbox(), clock, defaultChannels: ['webhook'] });
+  for (let i = 0; i < 50; i++) {
+    p.handle([firedEvent(sampleAlert({ vm: `web-${i}` }), clock.now())], clock.now());
+    await clock.advance(100);
+  }
+  await p.deliverDue(clock.now());
+  assert.equal(rx.received.length, 0, 'still inside the 10 s window');
+  await clock.advance(10_000);
+  p.flush(clock.now());
+  await p.deliverDue(clock.now());
+  assert.equal(rx.received.length, 1);
+  const body = JSON.parse(rx.received[0]!.body);
+  assert.equal(body.version, 'vigil.notification/v1');
+  assert.equal(body.alerts.length, 50);
+  assert.equal(body.title, '[CRITICAL] High CPU Usage - 50 VMs in rg-prod');
+  const resolved = sampleAlert({ state: 'resolved', resolvedAt: clock.now() });
+  p.handle([{ kind: 'resolved', at: clock.now(), alert: resolved, notify: true }], clock.now());
+  await clock.advance(10_000);
+  p.flush(clock.now());
+  await p.deliverDue(clock.now());
+  assert.equal(JSON.parse(rx.received[1]!.body).kind, 'resolved');
+});
+
+test('routing: rule channels win; else routes by severity and labels; else defaults', () => {
+  const clock = new FakeClock();
+  const channels = buildChannels(
+    { console: {}, file: { path: '/tmp/x.jsonl' }, webhook: { url: 'http://127.0.0.1:1/' } },
+    { clock, env: {} },
+  );
+  const p = new NotificationPipeline({
+    channels,
+    outbox: new MemoryOutbox(),
+    clock,
+    routes: [
+      { severities: ['critical'], labels: { resource_group: 'rg-prod' }, channels: ['webhook', 'file'] },
+      { severities: ['warning'], channels: ['file'] },
+    ],
+    defaultChannels: ['console'],
+  });
+  assert.deepEqual(p.route(sampleAlert({ channels: ['console'] })), ['console']);
+  assert.deepEqual(p.route(sampleAlert()), ['webhook', 'file']);
+  assert.deepEqual(p.route(sampleAlert({ labels: { resource_group: 'rg-dev' } })), ['console']);
+  assert.deepEqual(p.route(sampleAlert({ severity: 'warning' })), ['file']);
+  assert.throws(
+    () => new NotificationPipeline({ channels, outbox: new MemoryOutbox(), clock, defaultChannels: ['pager'] }),
+    /unknown channel "pager"/,
+  );
+});
+
+test('config: seed notification_config loads; unknown channel names fail validation', () => {
+  const seed = configSchema.safeParse({
+    notification_config: {
+      email: {
+        enabled: true,
+        smtp_host: 'smtp.gmail.com',
+        smtp_port: 587,
+        from_address: 'alerts@example.com',
+        to_addresses: ['admin@example.com'],
+      },
+      slack: { enabled: false, webhook_url: 'https://hooks.slack.com/services/XXX' },
+      webhook: { enabled: false, url: 'https://example.com/alerts' },
+    },
+  });
+  assert.ok(seed.success);
+  const chans = buildChannels(seed.data.notification_config, { clock: new FakeClock(), env: {} });
+  assert.deepEqual(
+    chans.map((c) => c.name),
+    ['email'],
+  );
+  const bad = configSchema.safeParse({
+    rules: [{ name: 'r', metric: 'cpu_percent', threshold: 1, notification_channels: ['pagerdty'] }],
+  });
+  assert.equal(bad.success, false);
+  assert.match(JSON.stringify(bad.error?.issues), /unknown notification channel \\"pagerdty\\"/);
+  assert.deepEqual([...CHANNEL_TYPES], CHANNEL_TYPE_NAMES);
+});
+
+test('webhook: HMAC-SHA256 signature over timestamp.body verifies; secrets never reach the log', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  rx.fallback = { status: 500, body: 'token s3cr3t-token-value leaked by server' };
+  const outbox = new MemoryOutbox();
+  const p = webhookPipeline(rx.url, clock, outbox, {
+    secret: 'hmac-shared-secret',
+    token: 's3cr3t-token-value',
+    headers: { 'x-team': 'ops' },
+  });
+  p.handle([firedEvent(sampleAlert(), clock.now())], clock.now());
+  await p.deliverDue(clock.now());
+  const r = rx.received[0]!;
+  const ts = String(r.headers['x-vigil-timestamp']);
+  const expected = `sha256=${createHmac('sha256', 'hmac-shared-secret').update(`${ts}.${r.body}`).digest('hex')}`;
+  assert.equal(r.headers['x-vigil-signature'], expected);
+  assert.equal(r.headers.authorization, 'Bearer s3cr3t-token-value');
+  assert.equal(r.headers['x-team'], 'ops');
+  const log = JSON.stringify(outbox.log({}));
+  assert.ok(!log.includes('s3cr3t-token-value'), log);
+  assert.match(log, /\*\*\*/);
+});
+
+test('SQLite outbox: rows survive reopening; pending rows are resumed and recorded', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  const dir = await import('node:fs').then((fs) => fs.mkdtempSync('/tmp/vigil-outbox-'));
+  const path = `${dir}/o.db`;
+  const db1 = new DatabaseSync(path);
+  const p1 = webhookPipeline(rx.url, clock, new OutboxRepository(db1));
+  p1.handle([firedEvent(sampleAlert(), clock.now())], clock.now());
+  db1.close(); // "crash" before any attempt
+  const db2 = new DatabaseSync(path);
+  const repo = new OutboxRepository(db2);
+  assert.deepEqual(repo.counts(), { pending: 1, delivered: 0, failed: 0 });
+  const p2 = webhookPipeline(rx.url, clock, repo);
+  await p2.deliverDue(clock.now());
+  assert.equal(rx.received.length, 1);
+  assert.deepEqual(repo.counts(), { pending: 0, delivered: 1, failed: 0 });
+  const log = repo.log({});
+  assert.equal(log[0]!.attempt, 1);
+  assert.equal(log[0]!.statusCode, 200);
+  db2.close();
+});
+
+test('rate limit: a channel limited to 1/s spaces sends without dropping', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  const channels = buildChannels({ webhook: { url: rx.url, rate_limit_per_second: 1 } }, { clock, env: {} });
+  const outbox = new MemoryOutbox();
+  const p = new NotificationPipeline({ channels, outbox, clock, groupWaitMs: 0 });
+  p.handle([firedEvent(sampleAlert({ channels: ['webhook'] }), clock.now())], clock.now());
+  p.handle([firedEvent(sampleAlert({ vm: 'web-02', channels: ['webhook'] }), clock.now())], clock.now());
+  const t0 = clock.now();
+  await p.deliverDue(clock.now());
+  assert.equal(rx.received.length, 1);
+  assert.equal(p.nextWakeAt(), t0 + 1000);
+  await clock.advance(500);
+  await p.deliverDue(clock.now());
+  assert.equal(rx.received.length, 1, 'not before the interval');
+  await clock.advance(500);
+  await p.deliverDue(clock.now());
+  assert.equal(rx.received.length, 2);
+  assert.equal(outbox.counts().delivered, 2);
+  assert.equal(p.nextWakeAt(), null);
+});

@@ -1,0 +1,343 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { Alert, AlertEvent, Severity } from '../model/alert.ts';
+import { backoffDelayMs, DEFAULT_RETRY, type RetryPolicy } from './backoff.ts';
+import type { Outbox, OutboxRow } from './outbox.ts';
+import { type Batch, type BatchKind, type Channel, redact, type SendResult } from './types.ts';
+
+export interface Route {
+  readonly severities?: readonly Severity[];
+  /** Every label must equal the given value (`vm`, `resource_group`, any alert label). */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly channels: readonly string[];
+}
+
+export interface PipelineOptions {
+  readonly channels: readonly Channel[];
+  readonly outbox: Outbox;
+  readonly clock: Clock;
+  /** Used when an alert names no channels; the first matching route wins. */
+  readonly routes?: readonly Route[];
+  /** Used when no route matches. */
+  readonly defaultChannels?: readonly string[];
+  readonly groupWaitMs?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Parallel deliveries per channel without a rate limit. */
+  readonly concurrencyPerChannel?: number;
+  readonly random?: () => number;
+  readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Recent values of an alert's metric (e.g. the last 6 hours from the store) for email charts. */
+  readonly history?: (alert: Alert, now: number) => readonly number[];
+}
+
+interface Group {
+  readonly channel: string;
+  readonly kind: BatchKind;
+  readonly firstAt: number;
+  readonly alerts: Map<string, Alert>;
+}
+
+/**
+ * alert events → routing → grouping (per channel and kind, `groupWaitMs`) → durable outbox → delivery
+ * with retries, backoff, Retry-After and per-channel rate limits → delivery log.
+ */
+export class NotificationPipeline {
+  readonly groupWaitMs: number;
+  private readonly channels = new Map<string, Channel>();
+  private readonly outbox: Outbox;
+  private readonly clock: Clock;
+  private readonly routes: readonly Route[];
+  private readonly defaultChannels: readonly string[];
+  private readonly retry: RetryPolicy;
+  private readonly concurrency: number;
+  private readonly random: () => number;
+  private readonly logFn: (level: 'info' | 'warn' | 'error', message: string) => void;
+  private readonly groups = new Map<string, Group>();
+  private readonly inFlight = new Set<number>();
+  private readonly readyAt = new Map<string, number>();
+  private readonly allSecrets: string[];
+  private readonly history: ((alert: Alert, now: number) => readonly number[]) | undefined;
+  private deferredUntil: number | null = null;
+  private wake: AbortController | null = null;
+  private seq = 0;
+
+  constructor(opts: PipelineOptions) {
+    for (const c of opts.channels) this.channels.set(c.name, c);
+    this.outbox = opts.outbox;
+    this.clock = opts.clock;
+    this.routes = opts.routes ?? [];
+    this.defaultChannels = opts.defaultChannels ?? [];
+    this.groupWaitMs = opts.groupWaitMs ?? 10_000;
+    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.concurrency = opts.concurrencyPerChannel ?? 8;
+    this.random = opts.random ?? Math.random;
+    this.logFn = opts.log ?? (() => {});
+    this.history = opts.history;
+    this.allSecrets = opts.channels.flatMap((c) => c.secrets);
+    const known = new Set(this.channels.keys());
+    for (const name of [...this.defaultChannels, ...this.routes.flatMap((r) => r.channels)])
+      if (!known.has(name)) throw new Error(`notification route names unknown channel "${name}"`);
+  }
+
+  channelNames(): string[] {
+    return [...this.channels.keys()];
+  }
+
+  /** Channels for one alert: its rule's channels, else the first matching route, else the defaults. */
+  route(alert: Alert): string[] {
+    if (alert.channels.length > 0) return [...alert.channels];
+    for (const r of this.routes) {
+      if (r.severities && !r.severities.includes(alert.severity)) continue;
+      const labels: Record<string, string | null | undefined> = { ...alert.labels, vm: alert.vm ?? alert.labels.vm };
+      if (r.labels && !Object.entries(r.labels).every(([k, v]) => labels[k] === v)) continue;
+      return [...r.channels];
+    }
+    return [...this.defaultChannels];
+  }
+
+  /** Accepts the engine's events (those with `notify: true` and kind fired/refired/resolved). */
+  handle(events: readonly AlertEvent[], now: number): void {
+    for (const ev of events) {
+      if (!ev.notify) continue;
+      const kind: BatchKind | null =
+        ev.kind === 'fired' || ev.kind === 'refired' ? 'firing' : ev.kind === 'resolved' ? 'resolved' : null;
+      if (!kind) continue;
+      for (const name of this.route(ev.alert)) {
+        const ch = this.channels.get(name);
+        if (!ch) {
+          this.logFn('warn', `alert ${ev.alert.rule} names unknown notification channel "${name}"; skipped`);
+          continue;
+        }
+        if (kind === 'resolved' && !ch.sendResolved) continue;
+        if (ch.severities && !ch.severities.includes(ev.alert.severity)) continue;
+        const key = `${name}\u0000${kind}`;
+        let g = this.groups.get(key);
+        if (!g) {
+          g = { channel: name, kind, firstAt: now, alerts: new Map() };
+          this.groups.set(key, g);
+        }
+        g.alerts.set(ev.alert.fingerprint, ev.alert);
+      }
+    }
+    this.flush(now);
+    this.wake?.abort();
+  }
+
+  /** Writes every group whose wait has elapsed to the outbox; returns how many rows were written. */
+  flush(now: number): number {
+    let n = 0;
+    for (const [key, g] of this.groups) {
+      if (now < g.firstAt + this.groupWaitMs) continue;
+      this.groups.delete(key);
+      const alerts = [...g.alerts.values()];
+      const ids = alerts
+        .map((a) => `${a.id}:${a.state}`)
+        .sort()
+        .join(',');
+      const hash = createHash('sha256').update(`${g.channel}|${g.kind}|${g.firstAt}|${ids}`).digest('hex').slice(0, 24);
+      const batch: Batch = {
+        channel: g.channel,
+        kind: g.kind,
+        groupKey: `${g.channel}/${g.kind}`,
+        idempotencyKey: hash,
+        createdAt: now,
+        alerts,
+      };
+      this.outbox.enqueue(this.withSeries(batch, now), now);
+      n++;
+    }
+    return n;
+  }
+
+  private withSeries(batch: Batch, now: number): Batch {
+    const ch = this.channels.get(batch.channel);
+    if (!this.history || ch?.type !== 'email') return batch;
+    const series: Record<string, readonly number[]> = {};
+    for (const a of batch.alerts.slice(0, 5)) {
+      try {
+        series[a.fingerprint] = this.history(a, now).slice(-500);
+      } catch (e) {
+        this.logFn('warn', `chart history for ${a.fingerprint} unavailable: ${(e as Error).message}`);
+      }
+    }
+    return { ...batch, series };
+  }
+
+  /** When something next needs doing (a group to flush or a row to attempt), or null. */
+  nextWakeAt(): number | null {
+    let t = this.outbox.nextDueAt();
+    if (t !== null && this.deferredUntil !== null && t <= this.deferredUntil) t = this.deferredUntil;
+    for (const g of this.groups.values()) {
+      const at = g.firstAt + this.groupWaitMs;
+      if (t === null || at < t) t = at;
+    }
+    return t;
+  }
+
+  /**
+   * Attempts every due row once. A rate-limited channel sends at most one row per call and only once its
+   * interval has passed; the rest wait (never dropped) and `nextWakeAt` says when to come back.
+   */
+  async deliverDue(now: number): Promise<number> {
+    const rows = this.outbox.due(now, 10_000).filter((r) => !this.inFlight.has(r.id));
+    const lanes = new Map<string, OutboxRow[]>();
+    this.deferredUntil = null;
+    for (const r of rows) {
+      const ch = this.channels.get(r.channel);
+      const lane = lanes.get(r.channel) ?? [];
+      if (ch && ch.minIntervalMs > 0) {
+        const ready = this.readyAt.get(ch.name) ?? 0;
+        if (ready > now || lane.length >= 1) {
+          const at = Math.max(ready, now + ch.minIntervalMs);
+          if (this.deferredUntil === null || at < this.deferredUntil) this.deferredUntil = at;
+          continue;
+        }
+      }
+      lane.push(r);
+      lanes.set(r.channel, lane);
+      this.inFlight.add(r.id);
+    }
+    let done = 0;
+    await Promise.all(
+      [...lanes].map(async ([name, lane]) => {
+        const ch = this.channels.get(name);
+        const width = ch && ch.minIntervalMs === 0 ? this.concurrency : 1;
+        let i = 0;
+        const worker = async () => {
+          while (i < lane.length) {
+            const row = lane[i++]!;
+            try {
+              await this.attempt(row, ch);
+              done++;
+            } finally {
+              this.inFlight.delete(row.id);
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(width, lane.length) }, worker));
+      }),
+    );
+    return done;
+  }
+
+  private async attempt(
+    row: OutboxRow,
+    ch: Channel | undefined,
+    maxAttempts = this.retry.maxAttempts,
+  ): Promise<SendResult> {
+    if (!ch) {
+      const result = { ok: false, retryable: false, detail: `channel "${row.channel}" is not configured` };
+      this.outbox.recordAttempt(row.id, {
+        at: this.clock.now(),
+        ok: false,
+        statusCode: null,
+        detail: result.detail,
+        durationMs: 0,
+        status: 'failed',
+        nextAttemptAt: this.clock.now(),
+      });
+      return result;
+    }
+    if (ch.minIntervalMs > 0) this.readyAt.set(ch.name, this.clock.now() + ch.minIntervalMs);
+    const started = this.clock.now();
+    let result: SendResult;
+    try {
+      result = await ch.send(row.batch);
+    } catch (e) {
+      result = { ok: false, retryable: true, detail: `channel error: ${(e as Error).message}` };
+    }
+    const at = this.clock.now();
+    const detail = redact(result.detail, [...ch.secrets, ...this.allSecrets]);
+    const attempts = row.attempts + 1;
+    const exhausted = !result.ok && (!result.retryable || attempts >= maxAttempts);
+    const status = result.ok ? 'delivered' : exhausted ? 'failed' : 'pending';
+    const nextAttemptAt =
+      status === 'pending' ? at + backoffDelayMs(this.retry, attempts, this.random, result.retryAfterMs) : at;
+    this.outbox.recordAttempt(row.id, {
+      at,
+      ok: result.ok,
+      statusCode: result.statusCode ?? null,
+      detail,
+      durationMs: at - started,
+      status,
+      nextAttemptAt,
+    });
+    if (status === 'failed') {
+      this.logFn('error', `notification to ${ch.name} failed after ${attempts} attempt(s): ${detail}`);
+      if (row.batch.kind === 'firing' || row.batch.kind === 'resolved') this.raiseFailure(row, detail, attempts, at);
+    } else if (status === 'pending') {
+      this.logFn('warn', `notification to ${ch.name} attempt ${attempts} failed (${detail}); retrying`);
+    }
+    return { ...result, detail };
+  }
+
+  /** The internal `notification_failed` alert, sent to every other channel. */
+  private raiseFailure(row: OutboxRow, detail: string, attempts: number, now: number): void {
+    for (const ch of this.channels.values()) {
+      if (ch.name === row.channel) continue;
+      const batch: Batch = {
+        channel: ch.name,
+        kind: 'notification_failed',
+        groupKey: `${ch.name}/notification_failed`,
+        idempotencyKey: `${row.idempotencyKey}:failed:${ch.name}`,
+        createdAt: now,
+        alerts: [],
+        failure: { channel: row.channel, detail, attempts },
+      };
+      this.outbox.enqueue(batch, now);
+    }
+  }
+
+  /** Sends a clearly-labelled test message through the outbox (one attempt) and returns the outcome. */
+  async sendTest(channel: string, now: number): Promise<SendResult> {
+    const ch = this.channels.get(channel);
+    if (!ch)
+      return {
+        ok: false,
+        retryable: false,
+        detail: `unknown channel "${channel}"; configured: ${this.channelNames().join(', ') || 'none'}`,
+      };
+    const batch: Batch = {
+      channel,
+      kind: 'test',
+      groupKey: `${channel}/test`,
+      idempotencyKey: `test:${channel}:${now}:${++this.seq}`,
+      createdAt: now,
+      alerts: [],
+    };
+    const row = this.outbox.enqueue(batch, now);
+    this.inFlight.add(row.id);
+    try {
+      return await this.attempt(row, ch, 1);
+    } finally {
+      this.inFlight.delete(row.id);
+    }
+  }
+
+  /**
+   * The delivery loop: flush groups, attempt due rows, sleep until the next wake (or until `handle` is called).
+   * Resumes rows left pending by a previous process at once.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const now = this.clock.now();
+      this.flush(now);
+      await this.deliverDue(now);
+      const next = this.nextWakeAt();
+      const now2 = this.clock.now();
+      if (next !== null && next <= now2) continue;
+      this.wake = new AbortController();
+      const both = AbortSignal.any([signal, this.wake.signal]);
+      try {
+        await this.clock.sleep(next === null ? 60_000 : next - now2, both);
+      } catch {
+        // woken by handle() or stopped
+      }
+      this.wake = null;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.channels.values()) await c.close?.();
+  }
+}

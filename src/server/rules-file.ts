@@ -1,0 +1,79 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isMap, isSeq, parseDocument } from 'yaml';
+import { DEFAULT_RULE_INPUTS } from '../alerting/default-rules.ts';
+import { ConfigError, parseConfigText, type VigilConfig } from '../config/index.ts';
+import { ApiError } from './errors.ts';
+
+/**
+ * Rules CRUD on the YAML config file (as `vigil alert add|enable|disable` does): edits keep comments, the whole
+ * result is validated as a config before the file is replaced atomically, and the new config is returned so the
+ * caller can reload the rules in force.
+ */
+export class RulesFile {
+  private readonly path: string;
+  private readonly env: Readonly<Record<string, string | undefined>>;
+  private readonly home: string | undefined;
+
+  constructor(path: string, env: Readonly<Record<string, string | undefined>> = {}, home?: string) {
+    if (!/\.ya?ml$/.test(path)) throw new Error(`${path}: rules can be edited in YAML config files only`);
+    this.path = path;
+    this.env = env;
+    this.home = home;
+  }
+
+  private edit(change: (doc: ReturnType<typeof parseDocument>) => void): VigilConfig {
+    const doc = parseDocument(existsSync(this.path) ? readFileSync(this.path, 'utf8') : 'rules: []\n');
+    if (doc.errors.length > 0)
+      throw new ApiError(409, 'conflict', `${this.path}: ${doc.errors[0]!.message.split('\n')[0]}`);
+    const rules = doc.get('rules', true);
+    // A file without rules runs the defaults: make them explicit before editing so none disappear.
+    if (!isSeq(rules) || rules.items.length === 0)
+      doc.set('rules', doc.createNode(DEFAULT_RULE_INPUTS.map((r) => ({ ...r }))));
+    change(doc);
+    const text = doc.toString();
+    let config: VigilConfig;
+    try {
+      config = parseConfigText(text, this.path, { env: this.env, home: this.home });
+    } catch (e) {
+      if (e instanceof ConfigError)
+        throw new ApiError(400, 'invalid_rule', `the change would make the config invalid: ${e.message}`);
+      throw e;
+    }
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, this.path);
+    return config;
+  }
+
+  private index(doc: ReturnType<typeof parseDocument>, name: string): number {
+    const rules = doc.get('rules', true);
+    if (!isSeq(rules)) return -1;
+    return rules.items.findIndex((item) => isMap(item) && item.get('name') === name);
+  }
+
+  /** Adds or replaces the rule with this `name`. */
+  upsert(rule: Record<string, unknown>): VigilConfig {
+    if (typeof rule.name !== 'string' || !rule.name) throw new ApiError(400, 'invalid_rule', 'name: required');
+    return this.edit((doc) => {
+      const i = this.index(doc, rule.name as string);
+      if (i >= 0) doc.setIn(['rules', i], doc.createNode(rule));
+      else doc.addIn(['rules'], doc.createNode(rule));
+    });
+  }
+
+  setEnabled(name: string, enabled: boolean): VigilConfig {
+    return this.edit((doc) => {
+      const i = this.index(doc, name);
+      if (i < 0) throw new ApiError(404, 'not_found', `no rule named "${name}" in ${this.path}`);
+      doc.setIn(['rules', i, 'enabled'], enabled);
+    });
+  }
+
+  remove(name: string): VigilConfig {
+    return this.edit((doc) => {
+      const i = this.index(doc, name);
+      if (i < 0) throw new ApiError(404, 'not_found', `no rule named "${name}" in ${this.path}`);
+      doc.deleteIn(['rules', i]);
+    });
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Schema of the metrics store, as forward-only migrations of the "metrics" component.
+ * Samples land in `head_batches` (one row per append, the durable head); maintenance moves complete 2-hour
+ * blocks of each series into compressed `chunks` and keeps hourly and daily rollups up to date.
+ */
+export const METRICS_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE series (
+     id INTEGER PRIMARY KEY,
+     key TEXT NOT NULL UNIQUE,
+     metric TEXT NOT NULL,
+     labels TEXT NOT NULL,
+     vm TEXT,
+     last_ts INTEGER,
+     last_value REAL
+   ) STRICT;
+   CREATE TABLE head_batches (
+     id INTEGER PRIMARY KEY,
+     min_ts INTEGER NOT NULL,
+     max_ts INTEGER NOT NULL,
+     data BLOB NOT NULL
+   ) STRICT;
+   CREATE TABLE chunks (
+     series_id INTEGER NOT NULL,
+     start_ts INTEGER NOT NULL,
+     end_ts INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     data BLOB NOT NULL,
+     PRIMARY KEY (series_id, start_ts)
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX chunks_start ON chunks (start_ts);
+   CREATE TABLE rollup_hourly (
+     series_id INTEGER NOT NULL,
+     bucket INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     sum REAL NOT NULL,
+     min REAL NOT NULL,
+     max REAL NOT NULL,
+     last REAL NOT NULL,
+     last_ts INTEGER NOT NULL,
+     PRIMARY KEY (series_id, bucket)
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX rollup_hourly_bucket ON rollup_hourly (bucket);
+   CREATE TABLE rollup_daily (
+     series_id INTEGER NOT NULL,
+     bucket INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     sum REAL NOT NULL,
+     min REAL NOT NULL,
+     max REAL NOT NULL,
+     last REAL NOT NULL,
+     last_ts INTEGER NOT NULL,
+     PRIMARY KEY (series_id, bucket)
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX rollup_daily_bucket ON rollup_daily (bucket);
+   CREATE TABLE outcomes (
+     id INTEGER PRIMARY KEY,
+     vm TEXT NOT NULL,
+     ts INTEGER NOT NULL,
+     success INTEGER NOT NULL,
+     error TEXT,
+     duration_ms REAL NOT NULL,
+     labels TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX outcomes_vm_ts ON outcomes (vm, ts);
+   CREATE INDEX outcomes_ts ON outcomes (ts);
+   CREATE TABLE vms (
+     vm TEXT PRIMARY KEY,
+     labels TEXT NOT NULL,
+     last_outcome_id INTEGER
+   ) STRICT;
+   CREATE TABLE store_meta (
+     key TEXT PRIMARY KEY,
+     value INTEGER NOT NULL
+   ) STRICT;`,
+];

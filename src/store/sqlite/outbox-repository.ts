@@ -1,0 +1,166 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { AttemptRecord, DeliveryLogEntry, DeliveryStatus, Outbox, OutboxRow } from '../../notify/outbox.ts';
+import type { Batch } from '../../notify/types.ts';
+import { migrate } from './migrate.ts';
+
+const STEPS = [
+  `CREATE TABLE notify_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     idempotency_key TEXT NOT NULL UNIQUE,
+     channel TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     batch TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('pending','delivered','failed')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     last_status_code INTEGER,
+     last_error TEXT
+   ) STRICT;
+   CREATE INDEX notify_outbox_due ON notify_outbox (status, next_attempt_at);
+   CREATE TABLE notify_delivery_log (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     row_id INTEGER NOT NULL REFERENCES notify_outbox(id),
+     attempt INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     ok INTEGER NOT NULL,
+     status_code INTEGER,
+     detail TEXT NOT NULL,
+     duration_ms INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX notify_delivery_log_row ON notify_delivery_log (row_id);`,
+];
+
+interface Raw {
+  id: number;
+  idempotency_key: string;
+  channel: string;
+  batch: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  updated_at: number;
+  last_status_code: number | null;
+  last_error: string | null;
+}
+
+function toRow(r: Raw): OutboxRow {
+  return {
+    id: r.id,
+    idempotencyKey: r.idempotency_key,
+    channel: r.channel,
+    batch: JSON.parse(r.batch) as Batch,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+  };
+}
+
+/** The durable outbox in SQLite: a row per delivery (written before any attempt) and a log line per attempt. */
+export class OutboxRepository implements Outbox {
+  private readonly db: DatabaseSync;
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+    migrate(db, 'outbox', STEPS);
+  }
+
+  enqueue(batch: Batch, now: number): OutboxRow {
+    this.db
+      .prepare(
+        `INSERT INTO notify_outbox (idempotency_key, channel, kind, batch, status, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING`,
+      )
+      .run(batch.idempotencyKey, batch.channel, batch.kind, JSON.stringify(batch), now, now, now);
+    return toRow(
+      this.db
+        .prepare('SELECT * FROM notify_outbox WHERE idempotency_key = ?')
+        .get(batch.idempotencyKey) as unknown as Raw,
+    );
+  }
+
+  due(now: number, limit: number): OutboxRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+        )
+        .all(now, limit) as unknown as Raw[]
+    ).map(toRow);
+  }
+
+  nextDueAt(): number | null {
+    const r = this.db.prepare(`SELECT MIN(next_attempt_at) AS t FROM notify_outbox WHERE status = 'pending'`).get() as {
+      t: number | null;
+    };
+    return r.t;
+  }
+
+  recordAttempt(id: number, rec: AttemptRecord): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.db
+        .prepare(
+          `UPDATE notify_outbox SET attempts = attempts + 1, status = ?, next_attempt_at = ?, updated_at = ?,
+             last_status_code = ?, last_error = ? WHERE id = ?`,
+        )
+        .run(rec.status, rec.nextAttemptAt, rec.at, rec.statusCode, rec.ok ? null : rec.detail, id);
+      this.db
+        .prepare(
+          `INSERT INTO notify_delivery_log (row_id, attempt, at, ok, status_code, detail, duration_ms)
+           VALUES (?, (SELECT attempts FROM notify_outbox WHERE id = ?), ?, ?, ?, ?, ?)`,
+        )
+        .run(id, id, rec.at, rec.ok ? 1 : 0, rec.statusCode, rec.detail, Math.round(rec.durationMs));
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  get(id: number): OutboxRow | undefined {
+    const r = this.db.prepare('SELECT * FROM notify_outbox WHERE id = ?').get(id) as unknown as Raw | undefined;
+    return r ? toRow(r) : undefined;
+  }
+
+  log(opts: { failedOnly?: boolean; limit?: number }): DeliveryLogEntry[] {
+    const rows = this.db
+      .prepare(
+        `SELECT l.row_id, o.channel, o.kind, o.idempotency_key, l.attempt, l.at, l.ok, l.status_code, l.detail,
+                l.duration_ms, o.status
+           FROM notify_delivery_log l JOIN notify_outbox o ON o.id = l.row_id
+          ${opts.failedOnly ? `WHERE o.status = 'failed'` : ''}
+          ORDER BY l.id DESC LIMIT ?`,
+      )
+      .all(opts.limit ?? 100) as Array<Record<string, number | string | null>>;
+    return rows.map((r) => ({
+      rowId: r.row_id as number,
+      channel: r.channel as string,
+      kind: r.kind as string,
+      idempotencyKey: r.idempotency_key as string,
+      attempt: r.attempt as number,
+      at: r.at as number,
+      ok: r.ok === 1,
+      statusCode: r.status_code as number | null,
+      detail: r.detail as string,
+      durationMs: r.duration_ms as number,
+      rowStatus: r.status as DeliveryStatus,
+    }));
+  }
+
+  counts(): Record<DeliveryStatus, number> {
+    const c = { pending: 0, delivered: 0, failed: 0 };
+    for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM notify_outbox GROUP BY status').all() as Array<{
+      status: DeliveryStatus;
+      n: number;
+    }>)
+      c[r.status] = r.n;
+    return c;
+  }
+}

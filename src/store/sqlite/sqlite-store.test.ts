@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, describe, it } from 'node:test';
+import { FakeClock } from '../../clock.ts';
+import type { Sample } from '../../model/index.ts';
+import { openStore } from '../open.ts';
+import { DAY_MS, HOUR_MS, type SeriesQuery } from '../store.ts';
+import { BLOCK_MS, type SqliteStore } from './sqlite-store.ts';
+
+const T0 = Date.UTC(2026, 2, 1);
+const storage = (path: string) => ({
+  path,
+  retention: { raw: 7 * DAY_MS, hourly: 30 * DAY_MS, daily: 90 * DAY_MS },
+  maintenance_interval: 60_000,
+});
+
+async function drain(store: SqliteStore, now: number): Promise<void> {
+  for (let i = 0; i < 10_000; i++) if (!(await store.maintain(now, 50)).more) return;
+  throw new Error('maintenance never finished');
+}
+
+function fleetSamples(vms: number, from: number, minutes: number, rand: () => number): Sample[] {
+  const out: Sample[] = [];
+  for (let v = 0; v < vms; v++) {
+    const labels = { vm: `vm-${v}`, resource_group: `rg-${v % 2}` };
+    for (let m = 0; m < minutes; m++) {
+      const ts = from + m * 60_000;
+      out.push({ metric: 'cpu_percent', labels, ts, value: Math.round(rand() * 10_000) / 100 });
+      out.push({ metric: 'network_in_bytes', labels, ts, value: Math.floor(rand() * 5e6) });
+    }
+  }
+  return out;
+}
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('SqliteStore', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers every query the same before and after compaction, and after a reopen', async () => {
+    const clock = new FakeClock(T0 + 2 * DAY_MS);
+    const path = join(dir, 'same.db');
+    const store = await openStore(storage(path), { clock });
+    const samples = fleetSamples(4, T0, 36 * 60, lcg(7));
+    for (let i = 0; i < samples.length; i += 1000) await store.append(samples.slice(i, i + 1000));
+    const queries: SeriesQuery[] = [
+      {
+        selector: { metric: 'cpu_percent', matchers: [{ name: 'vm', op: '=', value: 'vm-1' }] },
+        from: T0,
+        to: T0 + DAY_MS,
+        resolution: 'raw',
+      },
+      {
+        selector: { metric: 'cpu_percent' },
+        from: T0 + 3_600_000,
+        to: T0 + 30 * HOUR_MS,
+        resolution: 'raw',
+        stepMs: 5 * 60_000,
+        aggregation: 'p95',
+      },
+      {
+        selector: { metric: 'network_in_bytes' },
+        from: T0,
+        to: T0 + 2 * DAY_MS,
+        resolution: 'hourly',
+        aggregation: 'max',
+        groupBy: ['resource_group'],
+      },
+      { selector: { metric: 'cpu_percent' }, from: T0, to: T0 + 2 * DAY_MS, resolution: 'daily', aggregation: 'avg' },
+      {
+        selector: { metric: 'cpu_percent' },
+        from: T0,
+        to: T0 + 2 * DAY_MS,
+        resolution: 'hourly',
+        stepMs: 6 * HOUR_MS,
+        aggregation: 'sum',
+      },
+    ];
+    const beforeCompaction = await Promise.all(queries.map((q) => store.query(q)));
+    await drain(store, clock.now());
+    const st = await store.stats();
+    assert.ok(st.chunkSamples > 0, 'compaction wrote chunks');
+    assert.ok(st.headSamples < samples.length, 'compaction emptied the head');
+    const afterCompaction = await Promise.all(queries.map((q) => store.query(q)));
+    assertClose(afterCompaction, beforeCompaction);
+    await store.close();
+    const again = await openStore(storage(path), { clock });
+    assertClose(await Promise.all(queries.map((q) => again.query(q))), beforeCompaction);
+    await again.close();
+  });
+
+  it('merges a late sample into an already compacted block and its rollups', async () => {
+    const clock = new FakeClock(T0 + DAY_MS);
+    const store = await openStore(storage(join(dir, 'late.db')), { clock });
+    const labels = { vm: 'a' };
+    await store.append([0, 1, 2, 3].map((i) => ({ metric: 'cpu_percent', labels, ts: T0 + i * 60_000, value: 10 })));
+    await drain(store, clock.now());
+    await store.append([
+      { metric: 'cpu_percent', labels, ts: T0 + 60_000, value: 50 },
+      { metric: 'cpu_percent', labels, ts: T0 + 30_000, value: 30 },
+    ]);
+    const q: SeriesQuery = { selector: { metric: 'cpu_percent' }, from: T0, to: T0 + HOUR_MS, resolution: 'raw' };
+    const expected = [10, 30, 50, 10, 10];
+    assert.deepEqual(
+      (await store.query(q))[0]!.points.map((p) => p.value),
+      expected,
+    );
+    await drain(store, clock.now());
+    assert.deepEqual(
+      (await store.query(q))[0]!.points.map((p) => p.value),
+      expected,
+    );
+    const hourly = await store.query({ ...q, resolution: 'hourly', aggregation: 'sum' });
+    assert.deepEqual(hourly[0]!.points, [{ ts: T0, value: 110 }]);
+    const daily = await store.query({ ...q, resolution: 'daily', aggregation: 'count' });
+    assert.deepEqual(daily[0]!.points, [{ ts: T0, value: 5 }]);
+    assert.equal((await store.stats()).headSamples, 0);
+    await store.close();
+  });
+
+  it('drops compacted head batches, keeps uncompacted ones, and replays them after a restart', async () => {
+    const clock = new FakeClock(T0 + 3 * HOUR_MS);
+    const path = join(dir, 'replay.db');
+    const store = await openStore(storage(path), { clock });
+    const labels = { vm: 'b' };
+    await store.append([{ metric: 'memory_percent', labels, ts: T0 + 10 * 60_000, value: 1.5 }]);
+    await store.append([{ metric: 'memory_percent', labels, ts: T0 + BLOCK_MS + 60_000, value: 2.5 }]);
+    await drain(store, clock.now());
+    await store.close();
+    const db = new DatabaseSync(path);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM head_batches').get() as { n: number }).n, 1);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n, 1);
+    db.close();
+    const again = await openStore(storage(path), { clock });
+    assert.equal((await again.stats()).headSamples, 1);
+    const latest = await again.latest({ metric: 'memory_percent' });
+    assert.deepEqual(
+      latest.map((l) => [l.ts, l.value]),
+      [[T0 + BLOCK_MS + 60_000, 2.5]],
+    );
+    assert.equal((await again.listVms())[0]!.lastSampleTs, T0 + BLOCK_MS + 60_000);
+    await again.close();
+  });
+
+  it('applies retention per tier and picks the tier that covers the range', async () => {
+    const clock = new FakeClock(T0);
+    const store = await openStore(storage(join(dir, 'retention.db')), { clock });
+    const labels = { vm: 'c' };
+    const samples: Sample[] = [];
+    for (let d = 0; d < 40; d++) samples.push({ metric: 'disk_percent', labels, ts: T0 + d * DAY_MS, value: d });
+    await store.append(samples);
+    clock.set(T0 + 40 * DAY_MS);
+    const now = T0 + 40 * DAY_MS;
+    await drain(store, now);
+    const raw = await store.query({ selector: { metric: 'disk_percent' }, from: 0, to: now, resolution: 'raw' });
+    assert.deepEqual(
+      raw[0]!.points.map((p) => p.value),
+      [33, 34, 35, 36, 37, 38, 39],
+    );
+    const hourly = await store.query({ selector: { metric: 'disk_percent' }, from: 0, to: now, resolution: 'hourly' });
+    assert.equal(hourly[0]!.points[0]!.value, 10);
+    const daily = await store.query({ selector: { metric: 'disk_percent' }, from: 0, to: now, resolution: 'daily' });
+    assert.equal(daily[0]!.points.length, 40);
+    await store.close();
+  });
+
+  it('sees series another process added to the same file', async () => {
+    const clock = new FakeClock(T0 + DAY_MS);
+    const path = join(dir, 'shared.db');
+    const a = await openStore(storage(path), { clock });
+    const b = await openStore(storage(path), { clock });
+    await b.append([{ metric: 'cpu_percent', labels: { vm: 'imported' }, ts: T0, value: 5 }]);
+    await drain(b, clock.now());
+    const r = await a.query({ selector: { metric: 'cpu_percent' }, from: T0 - 1, to: T0 + 1, resolution: 'raw' });
+    assert.deepEqual(
+      r.map((x) => x.points),
+      [[{ ts: T0, value: 5 }]],
+    );
+    assert.deepEqual(
+      (await a.listVms()).map((v) => v.vm),
+      ['imported'],
+    );
+    await a.close();
+    await b.close();
+  });
+
+  it('creates the database private to the user and refuses a PostgreSQL URL with the password masked', async () => {
+    const path = join(dir, 'sub', 'private.db');
+    const store = await openStore(storage(path));
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'sub')).mode & 0o777, 0o700);
+    await store.close();
+    await assert.rejects(openStore({ ...storage(path), url: 'postgres://u:secret@h/db' }), (e: Error) => {
+      assert.doesNotMatch(e.message, /secret/);
+      return true;
+    });
+  });
+});
+
+function assertClose(actual: unknown, expected: unknown): void {
+  assert.deepEqual(JSON.parse(JSON.stringify(actual, round)), JSON.parse(JSON.stringify(expected, round)));
+}
+function round(_k: string, v: unknown): unknown {
+  return typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v;
+}

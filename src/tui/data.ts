@@ -1,0 +1,27 @@
+import type { Point } from '../model/sample.ts';
+import type { FleetRow } from '../store/fleet.ts';
+
+/** An active alert as the dashboard lists it. */
+export interface DashboardAlert {
+  readonly id: string;
+  readonly vm: string | null;
+  readonly rule: string;
+  readonly severity: string;
+  readonly status: string;
+  readonly message: string;
+  readonly since: number;
+}
+
+/** Where the dashboard gets its data: the local store (standalone) or a running `vigil up` (server mode). */
+export interface DashboardData {
+  /** Collection interval, to turn bytes per interval into MB/s. */
+  readonly intervalMs: number;
+  /** Re-reads the fleet; in standalone mode this also runs a collection cycle when `collect` is true. */
+  fleet(opts: { collect: boolean }): Promise<FleetRow[]>;
+  /** Recent points of the standard metrics of one VM. */
+  vmHistory(vm: string, sinceMs: number): Promise<Record<string, Point[]>>;
+  alerts(): Promise<DashboardAlert[]>;
+  /** Live updates (server mode); returns an unsubscribe function. */
+  subscribe?(onChange: () => void): () => void;
+  close(): Promise<void>;
+}

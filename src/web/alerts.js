@@ -1,0 +1,103 @@
+// Alerts page: active alerts with ack / resolve / silence (shown to operators and admins), silences and rules.
+import { ago, api, esc, live, nav } from './common.js';
+
+nav('alerts');
+const main = document.getElementById('main');
+
+async function render() {
+  let alerts;
+  try {
+    alerts = (await api('/api/v1/alerts')).alerts;
+  } catch (e) {
+    main.innerHTML = `<p class="mut">${esc(e.status === 503 ? 'Alerting is not running in this Vigil.' : e.message)}</p>`;
+    document.body.dataset.ready = '1';
+    return;
+  }
+  const [{ silences }, { rules }, past] = await Promise.all([
+    api('/api/v1/silences'),
+    api('/api/v1/rules'),
+    api('/api/v1/alerts/history').catch(() => ({ alerts: [] })),
+  ]);
+  main.innerHTML = `<h2>Active alerts (${alerts.length})</h2>
+  ${alerts.length === 0 ? '<p class="mut">No active alerts.</p>' : ''}
+  ${alerts
+    .map(
+      (a) => `<div class="card alert" data-id="${esc(a.id)}">
+      <b class="sev-${esc(a.severity)}">${esc(a.severity.toUpperCase())}</b> <b>${esc(a.title)}</b>
+      <span class="status mut">${esc(a.status)}</span> <span class="mut">since ${ago(a.firedAt ?? a.startsAt)}</span>
+      ${a.vm ? `<a href="/vm/${encodeURIComponent(a.vm)}">${esc(a.vm)}</a>` : ''}
+      <div>${esc(a.message)}</div>
+      ${a.acknowledged ? `<div class="mut">acknowledged by ${esc(a.acknowledged.by)} ${ago(a.acknowledged.at)}${a.acknowledged.notes ? `: ${esc(a.acknowledged.notes)}` : ''}</div>` : ''}
+      ${a.recommendations?.length ? `<ul>${a.recommendations.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+      <div class="op">${a.status === 'firing' ? '<button data-act="ack">Acknowledge</button>' : ''}
+        <button data-act="resolve">Resolve</button> <button data-act="suppress">Silence 24h</button></div>
+    </div>`,
+    )
+    .join('')}
+  <h2>Recently resolved (${past.alerts.length})</h2>
+  <table><tr><th>severity</th><th>alert</th><th>VM</th><th>fired</th><th>resolved</th><th>reason</th></tr>
+  ${past.alerts
+    .slice(0, 100)
+    .map(
+      (a) =>
+        `<tr><td class="sev-${esc(a.severity)}">${esc(a.severity)}</td><td>${esc(a.title)}</td><td>${esc(a.vm ?? '')}</td><td>${a.firedAt ? new Date(a.firedAt).toISOString() : '–'}</td><td>${a.resolvedAt ? ago(a.resolvedAt) : '–'}</td><td>${esc(a.resolveReason ?? '')}</td></tr>`,
+    )
+    .join('')}</table>
+  <h2>Silences (${silences.length})</h2>
+  <form id="new-silence" class="bar op">
+    <input name="matchers" placeholder="vm=web-01, resource_group=rg-a" size="36" required>
+    <input name="duration" value="2h" size="5"> <input name="reason" placeholder="reason" size="24">
+    <button type="submit">Add silence</button>
+  </form>
+  <table><tr><th>matchers</th><th>ends</th><th>by</th><th>reason</th><th></th></tr>
+  ${silences.map((s) => `<tr><td>${esc(s.matchers.map((m) => `${m.name}${m.op}${m.value}`).join(', '))}</td><td>${new Date(s.endsAt).toISOString()}</td><td>${esc(s.createdBy)}</td><td>${esc(s.reason)}</td><td class="op"><button data-expire="${esc(s.id)}">Expire</button></td></tr>`).join('')}</table>
+  <h2>Rules (${rules.length})</h2>
+  <table><tr><th>name</th><th>metric</th><th>condition</th><th>for</th><th>severity</th><th>enabled</th></tr>
+  ${rules.map((r) => `<tr><td>${esc(r.name)}</td><td>${esc(r.metric)}</td><td>${esc(r.comparison ?? '')} ${esc(r.threshold ?? '')}</td><td>${esc(r.forMs != null ? `${r.forMs / 1000}s` : '')}</td><td>${esc(r.severity)}</td><td>${r.enabled === false ? 'no' : 'yes'}</td></tr>`).join('')}</table>`;
+  document.body.dataset.ready = '1';
+}
+
+main.addEventListener('submit', async (e) => {
+  if (e.target.id !== 'new-silence') return;
+  e.preventDefault();
+  const f = new FormData(e.target);
+  const matchers = String(f.get('matchers'))
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  try {
+    await api('/api/v1/silences', {
+      method: 'POST',
+      body: { matchers, duration: f.get('duration'), reason: f.get('reason') },
+    });
+    await render();
+  } catch (err) {
+    alert(err.message);
+  }
+});
+
+main.addEventListener('click', async (e) => {
+  const act = e.target.dataset?.act;
+  const expire = e.target.dataset?.expire;
+  try {
+    if (act) {
+      const id = e.target.closest('.alert').dataset.id;
+      const notes = act === 'ack' ? prompt('Notes (optional)') : null;
+      await api(`/api/v1/alerts/${encodeURIComponent(id)}/${act}`, { method: 'POST', body: { notes } });
+      await render();
+    } else if (expire) {
+      await api(`/api/v1/silences/${encodeURIComponent(expire)}`, { method: 'DELETE' });
+      await render();
+    }
+  } catch (err) {
+    alert(err.message);
+  }
+});
+
+render();
+let timer = null;
+live((type) => {
+  if (type !== 'alert') return;
+  clearTimeout(timer);
+  timer = setTimeout(render, 200);
+});

@@ -1,0 +1,455 @@
+// The Azure source against the local HTTPS fake Azure and the fake `az` on PATH.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { AzureSource, type AzureSourceOptions } from '../../src/collect/azure/source.ts';
+import type { CollectContext, Target, TargetResult } from '../../src/collect/source.ts';
+import { azureSourceSchema } from '../../src/config/sections/sources.ts';
+import { installFakeAz } from '../fakes/azure/az.ts';
+import { FAKE_SIZES, FakeAzure, type FakeAzureOptions, type FakeVm, fakeMetricValue } from '../fakes/azure/server.ts';
+import { makeTestCert, type TestCert } from '../fakes/azure/tls.ts';
+
+const SUB = '00000000-1111-2222-3333-444444444444';
+const T0 = Date.UTC(2026, 10, 22, 12, 0, 30);
+let cert: TestCert;
+let az: { binDir: string; azPath: string };
+
+before(() => {
+  cert = makeTestCert();
+  az = installFakeAz();
+});
+
+interface Rig {
+  fake: FakeAzure;
+  source: AzureSource;
+  env: NodeJS.ProcessEnv;
+  sleeps: number[];
+  clock: { now: number };
+  ctx(): CollectContext;
+  cycle(targets?: Target[]): Promise<{ targets: Target[]; results: TargetResult[] }>;
+}
+
+const rigs: Rig[] = [];
+after(async () => {
+  for (const r of rigs) {
+    await r.source.close();
+    await r.fake.close();
+  }
+});
+
+function fleet(n: number, regions: string[], extra: Partial<FakeVm> = {}): FakeVm[] {
+  const sizes = Object.keys(FAKE_SIZES);
+  return Array.from({ length: n }, (_, i) => ({
+    name: `vm-${String(i).padStart(4, '0')}`,
+    resourceGroup: `rg-${i % 3}`,
+    location: regions[i % regions.length]!,
+    size: sizes[i % sizes.length]!,
+    tags: { team: i % 2 ? 'web' : 'data' },
+    ...extra,
+  }));
+}
+
+async function rig(
+  vms: FakeVm[],
+  config: Record<string, unknown> = {},
+  fakeOpts: Partial<FakeAzureOptions> = {},
+  srcOpts: Partial<AzureSourceOptions> = {},
+): Promise<Rig> {
+  const clock = { now: T0 };
+  const fake = await FakeAzure.start({
+    subscription: SUB,
+    vms,
+    pageSize: 7,
+    tls: { key: cert.key, cert: cert.cert },
+    now: () => clock.now,
+    ...fakeOpts,
+  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${az.binDir}:${process.env.PATH}`,
+    FAKE_AZ_NOW: String(Math.floor(T0 / 1000)),
+  };
+  const sleeps: number[] = [];
+  const source = new AzureSource(
+    azureSourceSchema.parse({
+      type: 'azure',
+      arm_endpoint: fake.armEndpoint,
+      metrics_endpoint: fake.metricsEndpoint,
+      ...config,
+    }),
+    {
+      azEnv: env,
+      ca: cert.cert,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      random: () => 0.5,
+      ...srcOpts,
+    },
+  );
+  const r: Rig = {
+    fake,
+    source,
+    env,
+    sleeps,
+    clock,
+    ctx: () => ({ now: clock.now, intervalMs: 60_000, signal: AbortSignal.timeout(20_000) }),
+    async cycle(targets) {
+      const ts = targets ?? (await source.discover(r.ctx()));
+      const results: TargetResult[] = [];
+      for (let i = 0; i < ts.length; i += source.batchSize) {
+        results.push(...(await source.collect(ts.slice(i, i + source.batchSize), r.ctx())));
+      }
+      return { targets: ts, results };
+    },
+  };
+  rigs.push(r);
+  return r;
+}
+
+const value = (r: TargetResult, metric: string, ts: number) =>
+  r.samples.find((s) => s.metric === metric && s.ts === ts)?.value;
+
+test('discovers through paged ARM lists, skips stopped VMs, filters by tag, batches per region', async () => {
+  const vms = fleet(40, ['eastus', 'westeurope', 'eastus2']);
+  vms.push({
+    name: 'stopped-1',
+    resourceGroup: 'rg-0',
+    location: 'eastus',
+    size: 'Standard_B2s',
+    powerState: 'deallocated',
+    tags: { team: 'web' },
+  });
+  const r = await rig(vms, { tags: { team: 'web' } });
+  const { targets, results } = await r.cycle();
+  assert.equal(targets.length, 20, 'odd-numbered VMs carry team=web; the deallocated one is skipped');
+  assert.ok(targets.every((t) => t.labels.source === 'azure' && t.labels.subscription === SUB));
+  assert.deepEqual(
+    targets.slice(0, 2).map((t) => [t.vm, t.labels.resource_group, t.labels.location]),
+    [
+      ['vm-0003', 'rg-0', 'eastus'],
+      ['vm-0009', 'rg-0', 'eastus'],
+    ],
+  );
+  // 41 VMs at 7 per page = 6 pages, twice (model + statusOnly), plus a 2-page SKU list per region.
+  assert.equal(r.fake.count(/\/virtualMachines$/), 12);
+  assert.equal(r.fake.count(/\/skus$/), 6);
+  assert.equal(r.fake.count(/metrics:getBatch$/), 3, 'one batch call per region');
+  assert.equal(results.length, 20);
+  assert.ok(
+    results.every((x) => !x.error),
+    JSON.stringify(results.find((x) => x.error)?.error),
+  );
+
+  const vm = vms.find((v) => v.name === 'vm-0003')!;
+  const res = results.find((x) => x.target.vm === 'vm-0003')!;
+  const ts = Date.UTC(2026, 10, 22, 11, 55);
+  assert.equal(value(res, 'cpu_percent', ts), fakeMetricValue(vm, 'Percentage CPU', ts));
+  assert.equal(
+    value(res, 'memory_percent', ts),
+    Math.round((100 - fakeMetricValue(vm, 'Available Memory Percentage', ts)) * 100) / 100,
+  );
+  assert.equal(value(res, 'disk_read_bytes', ts), fakeMetricValue(vm, 'Disk Read Bytes', ts));
+  assert.equal(value(res, 'network_out_bytes', ts), fakeMetricValue(vm, 'Network Out Total', ts));
+  const s = res.samples[0]!;
+  assert.deepEqual(Object.keys(s.labels).sort(), [
+    'location',
+    'resource_group',
+    'source',
+    'subscription',
+    'tenant',
+    'vm',
+    'vm_size',
+  ]);
+  // Window 11:50-12:00, lag 2 min: buckets 11:50..11:57 settled, 11:58 and 11:59 are timeStamp-only.
+  const cpuTs = res.samples.filter((x) => x.metric === 'cpu_percent').map((x) => x.ts);
+  assert.deepEqual(
+    cpuTs,
+    Array.from({ length: 8 }, (_, i) => Date.UTC(2026, 10, 22, 11, 50 + i)),
+  );
+  const stats = r.source.stats();
+  assert.equal(stats.api_calls, 21);
+  assert.equal(stats.az_invocations, 3, 'account show + one ARM token + one metrics token');
+});
+
+test('overlapping windows store each timestamp once and late points fill in without gaps', async () => {
+  const r = await rig(fleet(3, ['eastus']));
+  const stored = new Map<string, number[]>();
+  let targets: Target[] | undefined;
+  for (let cycle = 0; cycle < 5; cycle++) {
+    const out = await r.cycle(targets);
+    targets = out.targets;
+    for (const res of out.results) {
+      assert.equal(res.error, undefined);
+      for (const s of res.samples) {
+        const key = `${s.labels.vm}/${s.metric}`;
+        stored.set(key, [...(stored.get(key) ?? []), s.ts]);
+      }
+    }
+    r.clock.now += 60_000;
+  }
+  const cpu = stored.get('vm-0000/cpu_percent')!;
+  assert.equal(new Set(cpu).size, cpu.length, 'no duplicates');
+  assert.deepEqual(
+    cpu.sort((a, b) => a - b),
+    Array.from({ length: 12 }, (_, i) => Date.UTC(2026, 10, 22, 11, 50 + i)),
+    'contiguous minutes 11:50 .. 12:01',
+  );
+  assert.equal(r.source.stats().az_invocations, 3, 'tokens cached across cycles');
+});
+
+test('honours Retry-After on 429, backs off on 529 and 503, and counts the waits', async () => {
+  const r = await rig(fleet(4, ['eastus']));
+  const targets = await r.source.discover(r.ctx());
+  r.fake.failNext({
+    path: /getBatch/,
+    status: 429,
+    code: 'TooManyRequests',
+    message: 'Too many requests',
+    headers: { 'retry-after': '7' },
+  });
+  r.fake.failNext({ path: /getBatch/, status: 529, code: 'ServerBusy', message: 'The server is busy' });
+  const [first] = await r.source.collect(targets, r.ctx());
+  assert.equal(first!.error, undefined);
+  assert.deepEqual(r.sleeps, [7000, 1000], 'Retry-After seconds, then 0.5 x 2 s backoff');
+  const stats = r.source.stats();
+  assert.equal(stats.throttle_waits, 2);
+  assert.equal(stats.throttle_wait_ms, 8000);
+  assert.equal(stats.retries, 2);
+  // Three failures in a row exhaust the tries: every VM gets the mapped message, nothing crashes.
+  r.fake.failNext({ path: /getBatch/, status: 503, code: 'ServiceUnavailable', message: 'busy', times: 3 });
+  const failed = await r.source.collect(targets, r.ctx());
+  assert.equal(failed.length, 4);
+  assert.ok(
+    failed.every((x) => x.error === 'Azure service error (HTTP 503, ServiceUnavailable)'),
+    failed[0]!.error,
+  );
+});
+
+test('slows ARM reads down as remaining subscription reads run low', async () => {
+  const r = await rig(fleet(30, ['eastus']), { batch: false }, { reads: { size: 120, refillPerSec: 0 } });
+  const { results } = await r.cycle();
+  // Discovery used 10 reads; the per-resource fallback then drains the bucket below the threshold.
+  assert.ok(
+    results.every((x) => !x.error),
+    results.find((x) => x.error)?.error,
+  );
+  const stats = r.source.stats();
+  assert.ok(stats.remaining_reads < 100, `remaining ${stats.remaining_reads}`);
+  assert.ok(stats.throttle_waits > 0 && r.sleeps.length > 0, 'paced before the limit');
+  assert.equal(r.fake.count(/./, 429), 0, 'never hit the limit');
+});
+
+test('refreshes an expired token once on 401 and maps per-VM errors', async () => {
+  const vms = fleet(6, ['eastus']);
+  vms[2] = { ...vms[2]!, denied: true };
+  const r = await rig(vms);
+  r.env.FAKE_AZ_TTL = '600';
+  const targets = await r.source.discover(r.ctx());
+  // Delete one VM after discovery.
+  r.fake.vms = r.fake.vms.filter((v) => v.name !== 'vm-0004');
+  const results = await r.source.collect(targets, r.ctx());
+  const byVm = Object.fromEntries(results.map((x) => [x.target.vm, x.error ?? 'ok']));
+  assert.deepEqual(byVm, {
+    'vm-0000': 'ok',
+    'vm-0001': 'ok',
+    'vm-0002':
+      'Access denied by Azure (AuthorizationFailed): grant the signed-in identity the Monitoring Reader role on the subscription',
+    'vm-0003': 'ok',
+    'vm-0004': 'VM not found in Azure (ResourceNotFound): it was deleted or moved',
+    'vm-0005': 'ok',
+  });
+  assert.equal(r.source.stats().fallback_calls, 6, 'the 403 batch was split into per-resource calls');
+  // The fake clock passes the tokens' expiry, but our cache thinks they are fine: Azure says 401 expired.
+  const before = r.source.stats().az_invocations;
+  r.clock.now += 11 * 60_000;
+  r.env.FAKE_AZ_NOW = String(Math.floor(r.clock.now / 1000));
+  const again = await r.source.collect(
+    targets.filter((t) => t.vm === 'vm-0000'),
+    { ...r.ctx(), now: T0 + 60_000 },
+  );
+  assert.equal(again[0]!.error, undefined);
+  assert.equal(r.fake.count(/getBatch/, 401), 1);
+  assert.equal(r.source.stats().token_retries, 1);
+  assert.equal(r.source.stats().az_invocations, before + 1);
+});
+
+test('falls back to the per-resource metrics API where the batch endpoint is missing', async () => {
+  const vms = fleet(5, ['eastus'], { memoryPercent: false });
+  const r = await rig(vms, {}, { supportsMemoryPercentage: false });
+  r.fake.failNext({ path: /getBatch/, status: 404, code: 'NotFound', message: 'no batch here', times: 10 });
+  const { results } = await r.cycle();
+  assert.ok(
+    results.every((x) => !x.error),
+    results.find((x) => x.error)?.error,
+  );
+  assert.equal(r.fake.count(/getBatch/), 1, 'the region is remembered as batch-less');
+  assert.ok(r.fake.count(/microsoft\.insights\/metrics$/i) >= 5);
+  // Memory % from Available Memory Bytes and the size's MemoryGB (Resource SKUs).
+  const vm = vms[0]!;
+  const ts = Date.UTC(2026, 10, 22, 11, 55);
+  const memGiB = FAKE_SIZES[vm.size]![1];
+  const expected =
+    Math.round(100 * (1 - fakeMetricValue(vm, 'Available Memory Bytes', ts) / (memGiB * 2 ** 30)) * 100) / 100;
+  assert.equal(value(results[0]!, 'memory_percent', ts), expected);
+});
+
+test('a cloud without Available Memory Percentage: the 400 is understood and the batch retried without it', async () => {
+  const r = await rig(fleet(3, ['eastus']), {}, { supportsMemoryPercentage: false });
+  const { results } = await r.cycle();
+  assert.ok(results.every((x) => !x.error && x.samples.some((s) => s.metric === 'memory_percent')));
+  assert.equal(r.fake.count(/getBatch/, 400), 1);
+  await r.cycle();
+  assert.equal(r.fake.count(/getBatch/, 400), 1, 'not asked again');
+});
+
+test('resource group scope, and a missing resource group is a clear discovery error', async () => {
+  const r = await rig(fleet(9, ['eastus']), { resource_groups: ['rg-1'] });
+  const { targets, results } = await r.cycle();
+  assert.deepEqual(
+    targets.map((t) => t.vm),
+    ['vm-0001', 'vm-0004', 'vm-0007'],
+  );
+  assert.ok(results.every((x) => !x.error));
+  const bad = await rig(fleet(2, ['eastus']), { resource_groups: ['rg-nope'] });
+  await assert.rejects(bad.source.discover(bad.ctx()), {
+    message: 'Azure discovery failed: Resource group not found in Azure (ResourceGroupNotFound)',
+  });
+});
+
+test('az missing or not logged in: one clear message, az not re-run for every batch', async () => {
+  const missing = await rig(fleet(2, ['eastus']), {}, {}, {});
+  missing.env.PATH = '/nonexistent';
+  await assert.rejects(
+    missing.source.discover(missing.ctx()),
+    /Azure CLI \(az\) not found: install it .* then run `az login`/,
+  );
+
+  const out = await rig(fleet(2, ['eastus']), { subscription_id: SUB });
+  out.env.FAKE_AZ_STATE = 'logged-out';
+  await assert.rejects(out.source.discover(out.ctx()), {
+    message: 'Azure CLI is not logged in (or its session expired): run `az login`',
+  });
+  await assert.rejects(out.source.discover(out.ctx()), /not logged in/);
+  assert.equal(out.source.stats().az_invocations, 1, 'the failure is remembered for a minute');
+  assert.equal(out.fake.requests.length, 0);
+});
+
+test('NODE_EXTRA_CA_CERTS makes the self-signed fake trusted without ca options', async () => {
+  const fake = await FakeAzure.start({
+    subscription: SUB,
+    vms: fleet(4, ['eastus']),
+    tls: { key: cert.key, cert: cert.cert },
+  });
+  const script = `
+    import { AzureSource } from ${JSON.stringify(fileURLToPath(new URL('../../src/collect/azure/source.ts', import.meta.url)))};
+    import { azureSourceSchema } from ${JSON.stringify(fileURLToPath(new URL('../../src/config/sections/sources.ts', import.meta.url)))};
+    const src = new AzureSource(azureSourceSchema.parse({ type: 'azure', arm_endpoint: process.env.ARM, metrics_endpoint: process.env.METRICS }));
+    const ctx = { now: Date.now(), intervalMs: 60000, signal: AbortSignal.timeout(15000) };
+    try {
+      const targets = await src.discover(ctx);
+      const results = await src.collect(targets, ctx);
+      console.log(JSON.stringify({ targets: targets.length, ok: results.filter((r) => !r.error).length }));
+    } catch (e) { console.log(JSON.stringify({ error: e.message })); }
+    await src.close();
+  `;
+  const run = (extra: Record<string, string>) =>
+    new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        {
+          env: {
+            ...process.env,
+            PATH: `${az.binDir}:${process.env.PATH}`,
+            ARM: fake.armEndpoint,
+            METRICS: fake.metricsEndpoint,
+            NODE_EXTRA_CA_CERTS: '',
+            ...extra,
+          },
+        },
+        (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout.trim())),
+      );
+    });
+  try {
+    assert.deepEqual(JSON.parse(await run({ NODE_EXTRA_CA_CERTS: cert.certFile })), { targets: 4, ok: 4 });
+    const untrusted = JSON.parse(await run({})) as { error: string };
+    assert.match(untrusted.error, /TLS certificate not trusted .*set ca_file or NODE_EXTRA_CA_CERTS/);
+  } finally {
+    await fake.close();
+  }
+});
+
+test('re-discovery picks up new VMs and drops deleted ones', async () => {
+  const r = await rig(fleet(3, ['eastus']));
+  assert.equal(r.source.discoverEveryMs, 600_000);
+  const first = await r.source.discover(r.ctx());
+  assert.equal(first.length, 3);
+  r.fake.vms = [
+    ...r.fake.vms.filter((v) => v.name !== 'vm-0001'),
+    { name: 'new-vm', resourceGroup: 'rg-9', location: 'eastus', size: 'Standard_B2s' },
+  ];
+  const second = await r.source.discover(r.ctx());
+  assert.deepEqual(second.map((t) => t.vm).sort(), ['new-vm', 'vm-0000', 'vm-0002']);
+  // A stale target from the old inventory is reported, not queried.
+  const stale = first.find((t) => t.vm === 'vm-0001')!;
+  const [res] = await r.source.collect([stale], r.ctx());
+  assert.equal(res!.error, 'VM is no longer in the Azure inventory');
+});
+
+test('the cycle timeout cuts a Retry-After wait short: "Connection timeout", not a stack', async () => {
+  const { systemClock } = await import('../../src/clock.ts');
+  const r = await rig(fleet(2, ['eastus']), {}, {}, { sleep: systemClock.sleep });
+  const targets = await r.source.discover(r.ctx());
+  r.fake.failNext({
+    path: /getBatch/,
+    status: 429,
+    code: 'TooManyRequests',
+    message: 'slow down',
+    headers: { 'retry-after': '30' },
+  });
+  const started = performance.now();
+  const results = await r.source.collect(targets, { ...r.ctx(), signal: AbortSignal.timeout(300) });
+  assert.ok(performance.now() - started < 5000);
+  assert.deepEqual(
+    results.map((x) => x.error),
+    ['Connection timeout', 'Connection timeout'],
+  );
+});
+
+test('repeated 529s pause batch calls to that region for two minutes', async () => {
+  const r = await rig(fleet(2, ['eastus']));
+  const targets = await r.source.discover(r.ctx());
+  r.fake.failNext({ path: /getBatch/, status: 529, code: 'TooManyRequests', message: 'throttled', times: 9 });
+  for (let i = 0; i < 3; i++) {
+    const res = await r.source.collect(targets, r.ctx());
+    assert.equal(res[0]!.error, 'Azure rate limit exceeded (HTTP 529, TooManyRequests)');
+  }
+  assert.equal(r.fake.count(/getBatch/, 529), 9, 'three tries per call');
+  const paused = await r.source.collect(targets, r.ctx());
+  assert.equal(paused[0]!.error, 'Azure Monitor is throttling eastus (HTTP 529): paused for 120s more');
+  assert.equal(r.fake.count(/getBatch/), 9, 'no call while paused');
+  r.clock.now += 121_000;
+  const resumed = await r.source.collect(targets, r.ctx());
+  assert.equal(resumed[0]!.error, undefined);
+});
+
+test('include_stopped: a deallocated VM is a target and reports why it has no data', async () => {
+  const vms = fleet(2, ['eastus']);
+  vms.push({
+    name: 'parked',
+    resourceGroup: 'rg-0',
+    location: 'eastus',
+    size: 'Standard_B2s',
+    powerState: 'deallocated',
+  });
+  const r = await rig(vms, { include_stopped: true });
+  const { results } = await r.cycle();
+  const byVm = Object.fromEntries(results.map((x) => [x.target.vm, x.error ?? 'ok']));
+  assert.deepEqual(byVm, {
+    'vm-0000': 'ok',
+    'vm-0001': 'ok',
+    parked: 'VM is deallocated (no metrics while not running)',
+  });
+});

@@ -1,0 +1,28 @@
+// Child process for notify-restart.test.ts: enqueue (optional) and deliver from a SQLite outbox until killed or done.
+import { DatabaseSync } from 'node:sqlite';
+import { systemClock } from '../../src/clock.ts';
+import { buildChannels } from '../../src/notify/build.ts';
+import { firedEvent, sampleAlert } from '../../src/notify/fixtures.ts';
+import { NotificationPipeline } from '../../src/notify/pipeline.ts';
+import { OutboxRepository } from '../../src/store/sqlite/outbox-repository.ts';
+
+const [dbPath, url, enqueue] = process.argv.slice(2) as [string, string, string];
+const db = new DatabaseSync(dbPath);
+db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000');
+const outbox = new OutboxRepository(db);
+const channels = buildChannels({ webhook: { url, timeout_ms: 60_000 } }, { clock: systemClock, env: {} });
+const p = new NotificationPipeline({
+  channels,
+  outbox,
+  clock: systemClock,
+  defaultChannels: ['webhook'],
+  groupWaitMs: 0,
+  concurrencyPerChannel: 1,
+});
+if (enqueue === 'enqueue')
+  for (let i = 0; i < 5; i++)
+    p.handle([firedEvent(sampleAlert({ vm: `web-0${i}` }), systemClock.now())], systemClock.now());
+process.stdout.write('ready\n');
+while (outbox.counts().pending > 0) await p.deliverDue(systemClock.now());
+process.stdout.write(`done ${JSON.stringify(outbox.counts())}\n`);
+db.close();

@@ -1,0 +1,298 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { FakeClock } from '../../src/clock.ts';
+import { testServer } from '../../src/server/testing/harness.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
+type J = any;
+
+const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
+const clock = new FakeClock(T0);
+const h = testServer({ clock, withAlerts: true, maxBodyBytes: 64 * 1024 });
+let url = '';
+let close: () => Promise<void>;
+let admin = '';
+let viewer = '';
+let operatorB = '';
+let viewerB = '';
+
+before(async () => {
+  const l = await h.server.listen('127.0.0.1', 0);
+  url = l.url;
+  close = l.close;
+});
+after(async () => {
+  await close();
+});
+
+async function call(path: string, init: RequestInit & { token?: string; json?: unknown } = {}) {
+  const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(init.json);
+  }
+  const res = await fetch(url + path, { ...init, headers, body });
+  const text = await res.text();
+  let json: J = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: res.status, json, text, type: res.headers.get('content-type') ?? '' };
+}
+
+const snap = (vm: string, cpu: number, extra: Record<string, unknown> = {}) => ({
+  vm_name: vm,
+  timestamp: new Date(T0).toISOString(),
+  cpu_percent: cpu,
+  memory_percent: 50,
+  disk_read_bytes: 1000,
+  disk_write_bytes: 2000,
+  network_in_bytes: 3000,
+  network_out_bytes: 4000,
+  success: true,
+  error_message: null,
+  ...extra,
+});
+
+test('loopback without tokens: open access; health, openapi, ingest of seed snapshots and listing', async () => {
+  assert.deepEqual((await call('/health')).json, { status: 'ok' });
+  const api = await call('/api/v1/openapi.json');
+  assert.equal(api.json.openapi, '3.1.0');
+  assert.ok(api.json.paths['/api/v1/ingest']);
+  const r = await call('/api/v1/ingest', {
+    method: 'POST',
+    json: [snap('web-01', 42, { resource_group: 'rg-a' }), snap('db-01', 91)],
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json, { accepted: 12, outcomes: 2 });
+  const vms = await call('/api/v1/vms');
+  const web = vms.json.vms.find((v: J) => v.vm === 'web-01');
+  assert.equal(web.metrics.cpu_percent, 42);
+  assert.equal(web.resourceGroup, 'rg-a');
+  assert.equal(web.source, 'push');
+  assert.equal((await call('/api/v1/vms?resource_group=rg-a')).json.vms.length, 1);
+});
+
+test('ingest rejects the whole request naming index, field and reason; nothing is stored', async () => {
+  const before = (await call('/api/v1/vms')).json.vms.length;
+  const r = await call('/api/v1/ingest', {
+    method: 'POST',
+    json: [snap('ok-01', 10), snap('bad-01', 140), { metric: 'x', value: 'nope' }],
+  });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.code, 'invalid_ingest');
+  assert.deepEqual(r.json.error.details.issues[0], {
+    index: 1,
+    field: 'cpu_percent',
+    reason: 'must be between 0 and 100',
+  });
+  assert.deepEqual(r.json.error.details.issues[1], { index: 2, field: 'value', reason: 'must be a finite number' });
+  assert.equal((await call('/api/v1/vms')).json.vms.length, before);
+  const bad = await call('/api/v1/ingest', {
+    method: 'POST',
+    body: '{not json',
+    headers: { 'content-type': 'application/json' },
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.code, 'invalid_json');
+  assert.ok(!bad.text.includes('    at '), 'no stack trace');
+  const big = await call('/api/v1/ingest', {
+    method: 'POST',
+    json: Array.from({ length: 2000 }, () => snap('big-01', 1)),
+  });
+  assert.equal(big.status, 413);
+  const type = await call('/api/v1/ingest', {
+    method: 'POST',
+    body: 'x',
+    headers: { 'content-type': 'application/xml' },
+  });
+  assert.equal(type.status, 415);
+});
+
+test('ingest of JSON samples and Prometheus text; series query and CSV export', async () => {
+  const s = await call('/api/v1/ingest', {
+    method: 'POST',
+    json: [
+      { metric: 'cpu_percent', labels: { vm: 'web-01', resource_group: 'rg-a' }, value: 44, timestamp: T0 + 60_000 },
+      { metric: 'queue_depth', labels: { vm: 'web-01' }, value: 7, timestamp: T0 + 60_000 },
+    ],
+  });
+  assert.equal(s.json.accepted, 2);
+  const p = await call('/api/v1/ingest?vm=web-01', {
+    method: 'POST',
+    body: '# TYPE http_requests_total counter\nhttp_requests_total{code="200"} 1027 ' + (T0 + 60_000) + '\n',
+    headers: { 'content-type': 'text/plain; version=0.0.4' },
+  });
+  assert.equal(p.status, 200, p.text);
+  assert.equal(p.json.accepted, 1);
+  const badProm = await call('/api/v1/ingest', {
+    method: 'POST',
+    body: 'ok 1\nbroken{ 2\n',
+    headers: { 'content-type': 'text/plain' },
+  });
+  assert.equal(badProm.status, 400);
+  assert.equal(badProm.json.error.details.issues[0].index, 2);
+
+  clock.set(T0 + 120_000);
+  const q = await call('/api/v1/series?metric=cpu_percent&vm=web-01&range=1h');
+  assert.deepEqual(
+    q.json.results[0].points.map((x: J) => x.value),
+    [42, 44],
+  );
+  const hq = await call('/api/v1/series?metric=http_requests_total&match=code%3D200');
+  assert.equal(hq.json.results[0].points[0].value, 1027);
+  assert.equal((await call('/api/v1/series?metric=cpu_percent&aggregation=median')).status, 400);
+  const csv = await call('/api/v1/export.csv?vm=web-01&range=1h');
+  assert.match(csv.type, /text\/csv/);
+  const lines = csv.text.trim().split('\n');
+  assert.equal(
+    lines[0],
+    'timestamp,vm_name,cpu_percent,memory_percent,disk_percent,disk_read_bytes,disk_write_bytes,network_in_bytes,network_out_bytes,success,error_message',
+  );
+  assert.equal(lines[1], '2026-03-01T12:00:00Z,web-01,42,50,,1000,2000,3000,4000,true,');
+});
+
+test('ERROR rows: a failed snapshot shows its message, not stale numbers', async () => {
+  await call('/api/v1/ingest', {
+    method: 'POST',
+    json: { vm_name: 'web-01', timestamp: T0 + 130_000, success: false, error_message: 'Connection timeout' },
+  });
+  const web = (await call('/api/v1/vms/web-01')).json;
+  assert.equal(web.errorMessage, 'Connection timeout');
+  assert.deepEqual(web.metrics, {});
+});
+
+test('alerts: listed, acked, resolved; silences add and expire', async () => {
+  const list = await call('/api/v1/alerts');
+  const db = list.json.alerts.find((a: J) => a.vm === 'db-01');
+  assert.ok(db, JSON.stringify(list.json));
+  assert.equal(db.status, 'firing');
+  const ack = await call(`/api/v1/alerts/${db.id}/ack`, { method: 'POST', json: { notes: 'looking' } });
+  assert.equal(ack.status, 200, ack.text);
+  assert.equal(ack.json.acknowledged.notes, 'looking');
+  assert.equal((await call(`/api/v1/alerts/${db.id}`)).json.status, 'acknowledged');
+  assert.equal((await call('/api/v1/alerts/nope/ack', { method: 'POST' })).status, 404);
+  const sil = await call('/api/v1/silences', {
+    method: 'POST',
+    json: { matchers: ['vm=db-01'], duration: '2h', reason: 'maint' },
+  });
+  assert.equal(sil.status, 201, sil.text);
+  assert.equal((await call('/api/v1/silences')).json.silences.length, 1);
+  assert.equal((await call(`/api/v1/silences/${sil.json.id}`, { method: 'DELETE' })).status, 200);
+  const res = await call(`/api/v1/alerts/${db.id}/resolve`, { method: 'POST', json: {} });
+  assert.equal(res.status, 200, res.text);
+  const one = await call(`/api/v1/alerts/${db.id}`);
+  assert.equal(one.json.status, 'resolved');
+  assert.deepEqual(one.json.history.map((t: J) => t.to).sort(), ['acknowledged', 'firing', 'pending', 'resolved']);
+  assert.ok((await call('/api/v1/alerts/history')).json.alerts.some((a: J) => a.id === db.id));
+  assert.ok((await call('/api/v1/rules')).json.rules.length >= 1);
+  const ta = await call('/api/v1/test-alert', { method: 'POST' });
+  assert.equal(ta.status, 503);
+  assert.match(ta.json.error.message, /notifications are not running/);
+});
+
+test('tokens: once one exists, the API needs it; roles and tenants are enforced', async () => {
+  admin = h.auth.create({ role: 'admin', name: 'root' }, T0).token;
+  viewer = h.auth.create({ role: 'viewer', name: 'wall' }, T0).token;
+  operatorB = h.auth.create({ role: 'operator', tenant: 'team-b', name: 'agent-b' }, T0).token;
+  viewerB = h.auth.create({ role: 'viewer', tenant: 'team-b', name: 'view-b' }, T0).token;
+  const anon = await call('/api/v1/vms');
+  assert.equal(anon.status, 401);
+  assert.equal(anon.json.error.code, 'unauthorized');
+  assert.equal((await call('/api/v1/vms', { token: 'vgl_bogus_x' })).status, 401);
+  assert.equal((await call('/health')).status, 200);
+
+  // viewer reads but cannot write
+  assert.equal((await call('/api/v1/vms', { token: viewer })).status, 200);
+  const denied = await call('/api/v1/ingest', { method: 'POST', token: viewer, json: snap('x-01', 1) });
+  assert.equal(denied.status, 403);
+  assert.equal((await call('/api/v1/audit', { token: viewer })).status, 403);
+
+  // tenant b writes its own data only, and sees only it
+  const wb = await call('/api/v1/ingest', { method: 'POST', token: operatorB, json: snap('b-01', 33) });
+  assert.equal(wb.status, 200, wb.text);
+  const cross = await call('/api/v1/ingest', {
+    method: 'POST',
+    token: operatorB,
+    json: snap('b-02', 1, { labels: { tenant: 'default' } }),
+  });
+  assert.equal(cross.status, 400);
+  assert.match(cross.json.error.details.issues[0].reason, /tenant "team-b"/);
+  const seenB = (await call('/api/v1/vms', { token: viewerB })).json.vms.map((v: J) => v.vm);
+  assert.deepEqual(seenB, ['b-01']);
+  assert.equal((await call('/api/v1/vms/web-01', { token: viewerB })).status, 404);
+  assert.deepEqual((await call('/api/v1/series?metric=cpu_percent&vm=web-01', { token: viewerB })).json.results, []);
+  assert.equal((await call('/api/v1/export.csv?vm=web-01', { token: viewerB })).text.trim().split('\n').length, 1);
+  // default-tenant viewer does not see team-b; default-tenant admin sees all
+  assert.ok(!(await call('/api/v1/vms', { token: viewer })).json.vms.some((v: J) => v.vm === 'b-01'));
+  assert.ok((await call('/api/v1/vms', { token: admin })).json.vms.some((v: J) => v.vm === 'b-01'));
+  // alerts of another tenant cannot be read or acked
+  await call('/api/v1/ingest', { method: 'POST', token: admin, json: snap('db-02', 95) });
+  const a = (await call('/api/v1/alerts', { token: admin })).json.alerts.find((x: J) => x.vm === 'db-02');
+  assert.ok(a);
+  assert.equal((await call(`/api/v1/alerts/${a.id}/ack`, { method: 'POST', token: operatorB })).status, 404);
+  assert.equal((await call('/api/v1/alerts', { token: viewerB })).json.alerts.length, 0);
+
+  // audit log: who did what
+  const log = (await call('/api/v1/audit', { token: admin })).json.entries;
+  assert.ok(log.some((e: J) => e.actor === 'agent-b' && e.action === 'ingest' && e.tenant === 'team-b'));
+  assert.ok(log.some((e: J) => e.action === 'alert.ack'));
+});
+
+test('analytics endpoints answer, tenant-filtered', async () => {
+  const f = await call('/api/v1/forecasts', { token: admin });
+  assert.equal(f.status, 200, f.text);
+  assert.ok(Array.isArray(f.json.forecasts));
+  const an = await call('/api/v1/anomalies?days=1', { token: viewerB });
+  assert.equal(an.status, 200, an.text);
+  assert.ok(an.json.vms.every((v: J) => v.vm.startsWith('b-')));
+  assert.equal((await call('/api/v1/forecasts?vm=web-01', { token: viewerB })).status, 404);
+  assert.equal((await call('/api/v1/patterns', { token: viewerB })).status, 403);
+  const p = await call('/api/v1/patterns', { token: admin });
+  assert.equal(p.status, 200, p.text);
+  assert.ok(Array.isArray(p.json.patterns));
+  assert.equal((await call('/api/v1/forecasts?days=-1', { token: admin })).status, 400);
+});
+
+test('/status and /metrics', async () => {
+  const st = await call('/status');
+  assert.equal(st.json.version, '0.1.0');
+  assert.ok(st.json.samplesIngested > 0);
+  assert.equal(st.json.authRequired, true);
+  const m = await call('/metrics');
+  assert.match(m.type, /text\/plain/);
+  assert.match(m.text, /vigil_http_requests_total\{method="POST",route="\/api\/v1\/ingest",status="200"\} \d+/);
+  assert.match(m.text, /vigil_http_request_duration_seconds_bucket\{le="\+Inf"\} \d+/);
+  assert.match(m.text, /vigil_alerts\{status="firing"\} \d+/);
+});
+
+test('live events: a pushed snapshot reaches the stream, filtered by tenant', async () => {
+  const ctl = new AbortController();
+  const res = await fetch(`${url}/api/v1/events?access_token=${viewerB}`, { signal: ctl.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  const until = async (re: RegExp) => {
+    while (!re.test(buf)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buf += dec.decode(value);
+    }
+  };
+  await until(/event: hello/);
+  await call('/api/v1/ingest', { method: 'POST', token: admin, json: snap('web-09', 12) });
+  await call('/api/v1/ingest', { method: 'POST', token: operatorB, json: snap('b-03', 77) });
+  await until(/"vm":"b-03"/);
+  assert.ok(!buf.includes('web-09'), 'other tenant data not streamed');
+  ctl.abort();
+});
+
+test('a non-loopback bind without tokens refuses to start and says why', async () => {
+  const bare = testServer({ clock });
+  await assert.rejects(bare.server.listen('0.0.0.0', 0), /refusing to listen on 0\.0\.0\.0: .*vigil token create/);
+});

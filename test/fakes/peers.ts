@@ -1,0 +1,123 @@
+// Real peers the end-to-end tests start on 127.0.0.1: an OpenSSH server with a temporary host key and an authorized
+// client key, and a Prometheus node_exporter. Both need their Debian packages (installed by .ci/run).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const SSHD = '/usr/sbin/sshd';
+export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
+export const sshdSkip =
+  existsSync(SSHD) && process.getuid?.() === 0 ? false : 'needs root and /usr/sbin/sshd (Debian openssh-server)';
+export const exporterSkip = existsSync(NODE_EXPORTER) ? false : 'needs prometheus-node-exporter (Debian package)';
+
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+/** Waits until something on the port sends a first byte (an SSH banner). */
+async function waitForBanner(p: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const sock = net.connect(p, '127.0.0.1');
+      sock.once('data', () => {
+        sock.destroy();
+        r(true);
+      });
+      sock.once('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`sshd did not start on port ${p}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface Sshd {
+  readonly dir: string;
+  readonly port: number;
+  /** `ssh-ed25519 AAAA...` of the host key. */
+  readonly hostPub: string;
+  readonly clientKey: string;
+  stop(): void;
+}
+
+export async function startSshd(): Promise<Sshd> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-sshd-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
+  const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').trim();
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(dir, 'host_key')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'StrictModes no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      'AllowTcpForwarding yes',
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const sshd: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config'), '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  sshd.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  try {
+    await waitForBanner(port, 10_000);
+  } catch (e) {
+    sshd.kill('SIGTERM');
+    throw new Error(`${(e as Error).message}: ${stderr}`);
+  }
+  return { dir, port, hostPub, clientKey: join(dir, 'client_key'), stop: () => sshd.kill('SIGTERM') };
+}
+
+export interface NodeExporter {
+  readonly port: number;
+  stop(): void;
+}
+
+export async function startNodeExporter(): Promise<NodeExporter> {
+  const port = await freePort();
+  const exporter = spawn(
+    NODE_EXPORTER,
+    [
+      `--web.listen-address=127.0.0.1:${port}`,
+      // Containers often run on overlay, which node_exporter skips by default: keep it so disk % of / is reported.
+      '--collector.filesystem.fs-types-exclude=^(proc|sysfs|tmpfs|devtmpfs|cgroup2?|nsfs|mqueue|devpts)$',
+      '--no-collector.textfile',
+    ],
+    { stdio: 'ignore' },
+  );
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) {
+      exporter.kill('SIGTERM');
+      throw new Error('node_exporter did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, stop: () => exporter.kill('SIGTERM') };
+}
