@@ -90,7 +90,9 @@ export function register(program: Command, io: CliIo): void {
               color,
               now: () => systemClock.now(),
             }),
-            { stdout: io.stdout as NodeJS.WriteStream, exitOnCtrlC: false },
+            // interactive: Ink would otherwise print only the last frame when CI=… is set (build boxes, CI
+            // shells), leaving a live dashboard blank; this branch only runs on a TTY.
+            { stdout: io.stdout as NodeJS.WriteStream, exitOnCtrlC: false, interactive: true },
           );
           await app.waitUntilExit();
         } finally {
