@@ -6,11 +6,12 @@ import {
   seriesKey,
   type VmStatus,
 } from '../../model/index.ts';
+import { aggregatePoints } from '../../store/aggregate.ts';
 import type { LatestValue, OutcomeQuery, SeriesQuery, SeriesResult, Store, StoreStats } from '../../store/store.ts';
 
 /**
  * A small in-memory Store for the server's tests and benchmark when no database is wanted:
- * raw points only (every tier is served from raw), step buckets averaged or aggregated by `last`/`max`/`min`/`sum`/`count`.
+ * raw points only (every tier is served from raw), with the Store's aggregations over step buckets.
  */
 export class MemoryStore implements Store {
   private readonly byKey = new Map<string, { metric: string; labels: Labels; points: Map<number, number> }>();
@@ -60,30 +61,31 @@ export class MemoryStore implements Store {
 
   async query(q: SeriesQuery): Promise<SeriesResult[]> {
     const match = compileMatchers(q.selector.matchers);
-    const groups = new Map<string, { labels: Labels; points: { ts: number; value: number }[] }>();
-    for (const e of this.byKey.values()) {
+    const groups = new Map<string, { metric: string; labels: Labels; points: { ts: number; value: number }[] }>();
+    for (const [seriesKey, e] of this.byKey) {
       if (q.selector.metric && e.metric !== q.selector.metric) continue;
       if (!match(e.labels)) continue;
       const labels = q.groupBy ? Object.fromEntries(q.groupBy.map((k) => [k, e.labels[k] ?? ''])) : e.labels;
-      const key = JSON.stringify(labels);
-      const g = groups.get(key) ?? { labels, points: [] };
+      // Without a metric in the selector, each metric stays its own result, as in the SQLite store.
+      const key = q.groupBy ? `${q.selector.metric ? '' : e.metric}\u0000${JSON.stringify(labels)}` : seriesKey;
+      const g = groups.get(key) ?? { metric: q.selector.metric ?? e.metric, labels, points: [] };
       for (const [ts, value] of e.points) if (ts >= q.from && ts <= q.to) g.points.push({ ts, value });
       groups.set(key, g);
     }
     const agg = q.aggregation ?? 'avg';
     return [...groups.values()].map((g) => {
       let points = g.points.sort((a, b) => a.ts - b.ts);
-      if (q.stepMs) {
+      if (q.stepMs || q.groupBy) {
         const buckets = new Map<number, number[]>();
         for (const p of points) {
-          const k = Math.floor(p.ts / q.stepMs) * q.stepMs;
+          const k = q.stepMs ? Math.floor(p.ts / q.stepMs) * q.stepMs : p.ts;
           const b = buckets.get(k);
           if (b) b.push(p.value);
           else buckets.set(k, [p.value]);
         }
-        points = [...buckets].map(([ts, vs]) => ({ ts, value: combine(agg, vs) }));
+        points = [...buckets].map(([ts, vs]) => ({ ts, value: aggregatePoints(agg, vs) }));
       }
-      return { metric: q.selector.metric ?? '', labels: g.labels, tier: 'raw' as const, points };
+      return { metric: g.metric, labels: g.labels, tier: 'raw' as const, points };
     });
   }
 
@@ -108,7 +110,9 @@ export class MemoryStore implements Store {
   }
 
   async outcomes(q: OutcomeQuery): Promise<CollectionOutcome[]> {
-    return this.outcomeList.filter((o) => o.ts >= q.from && o.ts <= q.to && (!q.vm || o.vm === q.vm));
+    return this.outcomeList
+      .filter((o) => o.ts >= q.from && o.ts <= q.to && (!q.vm || o.vm === q.vm))
+      .sort((a, b) => a.ts - b.ts);
   }
 
   async series(selector: SeriesQuery['selector']): Promise<{ metric: string; labels: Labels }[]> {
@@ -129,21 +133,4 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {}
-}
-
-function combine(agg: string, vs: number[]): number {
-  switch (agg) {
-    case 'last':
-      return vs[vs.length - 1]!;
-    case 'max':
-      return Math.max(...vs);
-    case 'min':
-      return Math.min(...vs);
-    case 'sum':
-      return vs.reduce((a, b) => a + b, 0);
-    case 'count':
-      return vs.length;
-    default:
-      return vs.reduce((a, b) => a + b, 0) / vs.length;
-  }
 }

@@ -72,4 +72,15 @@ export const METRICS_MIGRATIONS: readonly string[] = [
      key TEXT PRIMARY KEY,
      value INTEGER NOT NULL
    ) STRICT;`,
+  // 2: head batch ids never reused (AUTOINCREMENT), so a process can pick up batches another process wrote by
+  // reading the ids above the highest it has seen.
+  `CREATE TABLE head_batches_v2 (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     min_ts INTEGER NOT NULL,
+     max_ts INTEGER NOT NULL,
+     data BLOB NOT NULL
+   ) STRICT;
+   INSERT INTO head_batches_v2 (id, min_ts, max_ts, data) SELECT id, min_ts, max_ts, data FROM head_batches;
+   DROP TABLE head_batches;
+   ALTER TABLE head_batches_v2 RENAME TO head_batches;`,
 ];

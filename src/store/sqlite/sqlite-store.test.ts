@@ -197,6 +197,49 @@ describe('SqliteStore', () => {
     await b.close();
   });
 
+  it("sees another process's uncompacted samples at once and counts them once after that process compacts", async () => {
+    const clock = new FakeClock(T0 + 3 * HOUR_MS);
+    const path = join(dir, 'shared-head.db');
+    const up = await openStore(storage(path), { clock });
+    const importer = await openStore(storage(path), { clock });
+    const labels = { vm: 'web-1' };
+    // The running process has its own samples; the importer adds others, interleaved in time, in several batches.
+    await up.append([{ metric: 'cpu_percent', labels, ts: T0, value: 10 }]);
+    await importer.append([{ metric: 'cpu_percent', labels, ts: T0 + 60_000, value: 20 }]);
+    await importer.append([{ metric: 'mem_percent', labels: { vm: 'db-1' }, ts: T0 + 120_000, value: 50 }]);
+    await up.append([{ metric: 'cpu_percent', labels, ts: T0 + 180_000, value: 30 }]);
+    const hourly: SeriesQuery = {
+      selector: { metric: 'cpu_percent' },
+      from: T0,
+      to: T0 + HOUR_MS - 1,
+      stepMs: HOUR_MS,
+    };
+    const raw = async () =>
+      (await up.query({ selector: { metric: 'cpu_percent' }, from: T0, to: T0 + HOUR_MS, resolution: 'raw' }))[0]
+        ?.points;
+    assert.deepEqual(await raw(), [
+      { ts: T0, value: 10 },
+      { ts: T0 + 60_000, value: 20 },
+      { ts: T0 + 180_000, value: 30 },
+    ]);
+    assert.deepEqual(
+      (await up.latest({ metric: 'mem_percent' })).map((l) => l.value),
+      [50],
+    );
+    // The importer compacts the block it knows (its samples and the up process's first one, replayed at open).
+    await drain(importer, clock.now());
+    await importer.close();
+    assert.deepEqual(
+      (await up.query(hourly)).map((r) => [r.tier, r.points]),
+      [['hourly', [{ ts: T0, value: 20 }]]],
+    );
+    assert.deepEqual((await up.query({ ...hourly, aggregation: 'count' }))[0]?.points, [{ ts: T0, value: 3 }]);
+    await drain(up, clock.now());
+    assert.deepEqual((await up.query({ ...hourly, aggregation: 'count' }))[0]?.points, [{ ts: T0, value: 3 }]);
+    assert.equal((await raw())?.length, 3);
+    await up.close();
+  });
+
   it('creates the database private to the user and refuses a PostgreSQL URL with the password masked', async () => {
     const path = join(dir, 'sub', 'private.db');
     const store = await openStore(storage(path));

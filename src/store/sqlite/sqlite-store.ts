@@ -101,6 +101,11 @@ export class SqliteStore implements Store {
   private readonly vmsKnown = new Set<string>();
   /** Head batches this process holds in memory: only these may be deleted after their samples are compacted. */
   private readonly knownBatches: number[] = [];
+  /** Highest head batch id read from the file, and the ids this process wrote above it (not to be read back). */
+  private scannedBatchId = 0;
+  private readonly ownUnscanned = new Set<number>();
+  /** The highest watermark any process sharing the file has stored. */
+  private fileWatermark = 0;
   private maxSeriesId = 0;
   private watermark = 0;
   private round: Round | null = null;
@@ -139,11 +144,15 @@ export class SqliteStore implements Store {
         'SELECT start_ts, data FROM chunks WHERE series_id = ? AND start_ts > ? AND start_ts <= ? ORDER BY start_ts',
       ),
       chunkAt: p('SELECT data FROM chunks WHERE series_id = ? AND start_ts = ?'),
+      chunkExists: p('SELECT 1 FROM chunks WHERE series_id = ? AND start_ts = ?'),
       upsertChunk: p(
         `INSERT INTO chunks (series_id, start_ts, end_ts, count, data) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(series_id, start_ts) DO UPDATE SET end_ts = excluded.end_ts, count = excluded.count, data = excluded.data`,
       ),
       hourlyAt: p('SELECT count, sum, min, max, last, last_ts FROM rollup_hourly WHERE series_id = ? AND bucket = ?'),
+      hourlyRange: p(
+        'SELECT bucket, count, sum, min, max, last, last_ts FROM rollup_hourly WHERE series_id = ? AND bucket >= ? AND bucket < ?',
+      ),
       upsertHourly: p('INSERT OR REPLACE INTO rollup_hourly VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       dailyFromHourly: p(
         `SELECT sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
@@ -155,12 +164,16 @@ export class SqliteStore implements Store {
       upsertDaily: p('INSERT OR REPLACE INTO rollup_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       updateLast: p('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
       setMeta: p('INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)'),
+      getMeta: p('SELECT value FROM store_meta WHERE key = ?'),
+      batchIdsAbove: p('SELECT id FROM head_batches WHERE id > ? ORDER BY id'),
+      batchData: p('SELECT data FROM head_batches WHERE id = ?'),
     };
     this.loadSeries();
     const wm = this.db.prepare("SELECT value FROM store_meta WHERE key = 'watermark'").get() as
       | { value: number }
       | undefined;
     this.watermark = wm?.value ?? 0;
+    this.fileWatermark = this.watermark;
     for (const r of this.db.prepare('SELECT vm FROM vms').all() as { vm: string }[]) this.vmsKnown.add(r.vm);
     this.replayHead();
   }
@@ -190,6 +203,8 @@ export class SqliteStore implements Store {
     const created: SeriesInfo[] = [];
     this.db.exec('BEGIN IMMEDIATE');
     try {
+      // Under the write lock: series another process created are loaded, not inserted a second time.
+      this.refreshSeries();
       for (const s of samples) {
         if (Number.isNaN(s.value)) {
           this.dropped++;
@@ -220,7 +235,10 @@ export class SqliteStore implements Store {
         this.stmt.upsertVmOutcome!.run(o.vm, labels, id, o.ts);
       }
       this.db.exec('COMMIT');
-      if (batchId >= 0) this.knownBatches.push(batchId);
+      if (batchId >= 0) {
+        this.knownBatches.push(batchId);
+        this.ownUnscanned.add(batchId);
+      }
     } catch (e) {
       this.db.exec('ROLLBACK');
       for (const s of created) this.forgetSeries(s);
@@ -341,14 +359,40 @@ export class SqliteStore implements Store {
       id: number;
       data: Uint8Array;
     }>) {
-      const bytes = r.data;
-      const triples = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-      for (let i = 0; i < triples.length; i += 3) {
-        const id = triples[i]!;
-        if (this.seriesById.has(id)) this.addToHead(id, triples[i + 1]!, triples[i + 2]!);
-      }
-      this.knownBatches.push(r.id);
+      this.replayBatch(r.id, r.data);
     }
+  }
+
+  private replayBatch(batchId: number, bytes: Uint8Array): void {
+    const triples = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    for (let i = 0; i < triples.length; i += 3) {
+      const id = triples[i]!;
+      // A series another process created after our last look is committed with the batch: load it first.
+      if (!this.seriesById.has(id)) this.loadSeries();
+      if (this.seriesById.has(id)) this.addToHead(id, triples[i + 1]!, triples[i + 2]!);
+    }
+    this.knownBatches.push(batchId);
+    if (batchId > this.scannedBatchId) this.scannedBatchId = batchId;
+  }
+
+  /**
+   * Picks up what other processes sharing the file wrote since the last look: new series, head batches (ids
+   * only grow) and the watermark their maintenance reached. Cheap when nothing changed: two index lookups.
+   */
+  private refreshFromFile(): void {
+    this.refreshSeries();
+    const ids = this.stmt.batchIdsAbove!.all(this.scannedBatchId) as { id: number }[];
+    for (const { id } of ids) {
+      if (this.ownUnscanned.has(id)) {
+        this.scannedBatchId = Math.max(this.scannedBatchId, id);
+        continue;
+      }
+      const row = this.stmt.batchData!.get(id) as { data: Uint8Array } | undefined;
+      if (row) this.replayBatch(id, row.data);
+    }
+    this.ownUnscanned.clear();
+    const wm = this.stmt.getMeta!.get('watermark') as { value: number } | undefined;
+    if (wm && wm.value > this.fileWatermark) this.fileWatermark = wm.value;
   }
 
   // ---- reads ----
@@ -357,7 +401,7 @@ export class SqliteStore implements Store {
     this.assertOpen();
     const matched = this.match(q.selector);
     const agg: Aggregation = q.aggregation ?? 'avg';
-    const tier = this.pickTier(q, agg);
+    const { tier, exactEdges } = this.pickTier(q, agg);
     const groups = new Map<string, { metric: string; labels: Labels; members: SeriesInfo[] }>();
     for (const s of matched) {
       const labels = q.groupBy ? Object.fromEntries(q.groupBy.map((k) => [k, s.labels[k] ?? ''])) : s.labels;
@@ -368,7 +412,7 @@ export class SqliteStore implements Store {
       else groups.set(key, { metric, labels, members: [s] });
     }
     const out: SeriesResult[] = [];
-    const rollups = tier === 'raw' ? null : this.readRollups(tier, matched, q, agg);
+    const rollups = tier === 'raw' ? null : this.readRollups(tier, matched, q, agg, exactEdges);
     for (const g of groups.values()) {
       const points =
         tier === 'raw'
@@ -392,7 +436,7 @@ export class SqliteStore implements Store {
 
   async listVms(): Promise<VmStatus[]> {
     this.assertOpen();
-    this.refreshSeries();
+    this.refreshFromFile();
     const rows = this.db
       .prepare(
         `SELECT v.vm, v.labels AS vm_labels, o.vm AS o_vm, o.ts, o.success, o.error, o.duration_ms, o.labels
@@ -454,7 +498,7 @@ export class SqliteStore implements Store {
   }
 
   private match(selector: SeriesSelector): SeriesInfo[] {
-    this.refreshSeries();
+    this.refreshFromFile();
     const test = compileMatchers(selector.matchers);
     const out: SeriesInfo[] = [];
     for (const s of this.seriesById.values()) {
@@ -466,18 +510,21 @@ export class SqliteStore implements Store {
 
   /**
    * `auto` reads the finest tier whose retention covers `from`. A step of whole hours with an aggregation the
-   * rollups answer exactly reads the hourly tier, which returns the same values from far fewer rows.
+   * rollups answer exactly reads the hourly tier for the whole hours inside the range, which returns the same
+   * values as raw from far fewer rows; partial hours at either end are computed from raw samples (`exactEdges`).
    */
-  private pickTier(q: SeriesQuery, agg: Aggregation): Tier {
+  private pickTier(q: SeriesQuery, agg: Aggregation): { tier: Tier; exactEdges: boolean } {
     const r = q.resolution ?? 'auto';
-    if (r !== 'auto') return r;
+    if (r !== 'auto') return { tier: r, exactEdges: false };
     const now = this.clock.now();
     if (q.from >= now - this.retention.rawMs) {
       const exactOnRollups = !(agg in PERCENTILES);
-      return q.stepMs !== undefined && q.stepMs % HOUR_MS === 0 && exactOnRollups ? 'hourly' : 'raw';
+      const wholeHourInside = Math.ceil(q.from / HOUR_MS) * HOUR_MS + HOUR_MS - 1 <= q.to;
+      const hourly = q.stepMs !== undefined && q.stepMs % HOUR_MS === 0 && exactOnRollups && wholeHourInside;
+      return { tier: hourly ? 'hourly' : 'raw', exactEdges: hourly };
     }
-    if (q.from >= now - this.retention.hourlyMs) return 'hourly';
-    return 'daily';
+    if (q.from >= now - this.retention.hourlyMs) return { tier: 'hourly', exactEdges: false };
+    return { tier: 'daily', exactEdges: false };
   }
 
   /** One series' raw points in [from, to]: chunks merged with the head (the head wins on equal timestamps). */
@@ -545,67 +592,172 @@ export class SqliteStore implements Store {
       .map(([k, b]) => ({ ts: k, value: agg === 'last' ? b.last : aggregatePoints(agg, b.values) }));
   }
 
-  /** Rollup buckets of every matched series in the query range: stored rows plus buckets computed from the head. */
+  /**
+   * Rollup buckets of every matched series in the query range, per series and bucket start: the stored rows
+   * corrected for the head, whose samples maintenance has not folded in yet. A head sample in a block that is
+   * already compacted (a late or replacing sample) makes its hour be recomputed from raw data, as compaction
+   * will, so a replaced value is never counted twice.
+   */
   private readRollups(
     tier: Tier,
     matched: SeriesInfo[],
     q: SeriesQuery,
     agg: Aggregation,
+    exactEdges: boolean,
   ): Map<number, Map<number, Bucket>> {
     const width = tier === 'hourly' ? HOUR_MS : DAY_MS;
-    const from = Math.floor(q.from / width) * width;
+    let from = Math.floor(q.from / width) * width;
+    let to = q.to;
+    const edges: [number, number][] = [];
+    if (exactEdges) {
+      const innerFrom = Math.ceil(q.from / HOUR_MS) * HOUR_MS;
+      const innerTo = Math.floor((q.to + 1) / HOUR_MS) * HOUR_MS - 1;
+      if (innerFrom > q.from) edges.push([q.from, innerFrom - 1]);
+      if (innerTo < q.to) edges.push([innerTo + 1, q.to]);
+      from = innerFrom;
+      to = innerTo;
+    }
+    const heads = this.headByHour(matched, from, to);
+    const late = heads.some((h) => h.lateHours.size > 0);
     const table = tier === 'hourly' ? 'rollup_hourly' : 'rollup_daily';
     const bySeries = new Map<number, Map<number, Bucket>>();
     const ids = JSON.stringify(matched.map((s) => s.id));
     const step = q.stepMs !== undefined && q.stepMs > width ? Math.floor(q.stepMs / width) * width : width;
-    const groupInSql = step > width && agg !== 'last' && !(agg in PERCENTILES);
-    const sql = groupInSql
-      ? `SELECT series_id, (bucket / ${step}) * ${step} AS bucket, sum(count) AS count, sum(sum) AS sum,
-           min(min) AS min, max(max) AS max, 0 AS last, max(last_ts) AS last_ts
-         FROM ${table} WHERE series_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket <= ?
-         GROUP BY series_id, bucket / ${step}`
-      : `SELECT series_id, bucket, count, sum, min, max, last, last_ts FROM ${table}
-         WHERE series_id IN (SELECT value FROM json_each(?)) AND bucket >= ? AND bucket <= ?`;
-    const rows = this.db.prepare(sql).all(ids, from, q.to) as {
-      series_id: number;
-      bucket: number;
-      count: number;
-      sum: number;
-      min: number;
-      max: number;
-      last: number;
-      last_ts: number;
-    }[];
-    for (const r of rows) {
-      let m = bySeries.get(r.series_id);
-      if (!m) {
-        m = new Map();
-        bySeries.set(r.series_id, m);
-      }
-      m.set(r.bucket, { count: r.count, sum: r.sum, min: r.min, max: r.max, last: r.last, lastTs: r.last_ts });
+    // Grouping in SQL is only possible when no stored bucket has to be replaced afterwards.
+    const groupInSql = step > width && agg !== 'last' && !(agg in PERCENTILES) && !late;
+    const inIds = 'series_id IN (SELECT value FROM json_each(?))';
+    let rows: ({ series_id: number; bucket: number } & BucketRow)[];
+    if (!groupInSql) {
+      rows = this.db
+        .prepare(
+          `SELECT series_id, bucket, count, sum, min, max, last, last_ts FROM ${table}
+           WHERE ${inIds} AND bucket >= ? AND bucket <= ?`,
+        )
+        .all(ids, from, to) as unknown as typeof rows;
+    } else {
+      // Whole days of a step of whole days come from the daily rows (24 times fewer), the rest from the hourly.
+      const dayFrom = Math.ceil(from / DAY_MS) * DAY_MS;
+      const dayTo = Math.floor((to + 1) / DAY_MS) * DAY_MS;
+      const viaDaily = tier === 'hourly' && step % DAY_MS === 0 && dayFrom < dayTo;
+      const source = viaDaily
+        ? `SELECT series_id, bucket, count, sum, min, max, last_ts FROM rollup_daily
+             WHERE ${inIds} AND bucket >= ${dayFrom} AND bucket < ${dayTo}
+           UNION ALL
+           SELECT series_id, bucket, count, sum, min, max, last_ts FROM rollup_hourly
+             WHERE ${inIds} AND bucket >= ?1 AND bucket <= ?2 AND (bucket < ${dayFrom} OR bucket >= ${dayTo})`
+        : `SELECT series_id, bucket, count, sum, min, max, last_ts FROM ${table}
+             WHERE ${inIds} AND bucket >= ?1 AND bucket <= ?2`;
+      rows = this.db
+        .prepare(
+          `SELECT series_id, (bucket / ${step}) * ${step} AS bucket, sum(count) AS count, sum(sum) AS sum,
+             min(min) AS min, max(max) AS max, 0 AS last, max(last_ts) AS last_ts
+           FROM (${source.replaceAll('json_each(?)', 'json_each(?3)')}) GROUP BY series_id, bucket / ${step}`,
+        )
+        .all(from, to, ids) as unknown as typeof rows;
     }
-    // The head's samples are not in the rollup tables yet.
-    for (const s of matched) {
-      const h = this.head.get(s.id);
-      if (!h || h.size === 0) continue;
-      const [a, b] = h.range(from, q.to);
-      if (a === b) continue;
-      let m = bySeries.get(s.id);
+    const seriesMap = (id: number): Map<number, Bucket> => {
+      let m = bySeries.get(id);
       if (!m) {
         m = new Map();
-        bySeries.set(s.id, m);
+        bySeries.set(id, m);
       }
-      for (let i = a; i < b; i++) {
-        const k = Math.floor(h.ts[i]! / width) * width;
-        let bucket = m.get(k);
-        if (!bucket) {
-          bucket = emptyBucket();
-          m.set(k, bucket);
+      return m;
+    };
+    for (const r of rows) seriesMap(r.series_id).set(r.bucket, fromRow(r));
+    const hourlyHorizon = this.clock.now() - this.retention.hourlyMs;
+    for (const { series, hours, lateHours } of heads) {
+      const m = seriesMap(series.id);
+      if (tier === 'hourly') {
+        for (const [hour, points] of hours) {
+          if (lateHours.has(hour)) m.set(hour, this.exactHour(series, hour));
+          else addPoints(m, hour, points);
         }
-        addPoint(bucket, h.ts[i]!, h.values[i]!);
+        continue;
+      }
+      const lateDays = new Set([...lateHours].map((h) => Math.floor(h / DAY_MS) * DAY_MS));
+      for (const [hour, points] of hours) {
+        const day = Math.floor(hour / DAY_MS) * DAY_MS;
+        if (!lateDays.has(day) || day < hourlyHorizon) addPoints(m, day, points);
+      }
+      // A day with a replaced sample is rebuilt from its hourly rows, the replaced hours recomputed.
+      for (const day of lateDays) {
+        if (day < hourlyHorizon) continue;
+        const b = emptyBucket();
+        const stored = this.stmt.hourlyRange!.all(series.id, day, day + DAY_MS) as unknown as ({
+          bucket: number;
+        } & BucketRow)[];
+        const storedHours = new Map(stored.map((r) => [r.bucket, fromRow(r)]));
+        for (let hour = day; hour < day + DAY_MS; hour += HOUR_MS) {
+          const points = hours.get(hour);
+          let hb = storedHours.get(hour);
+          if (lateHours.has(hour)) hb = this.exactHour(series, hour);
+          else if (points) {
+            hb ??= emptyBucket();
+            for (let i = 0; i < points.ts.length; i++) addPoint(hb, points.ts[i]!, points.values[i]!);
+          }
+          if (hb && hb.count > 0) mergeBucket(b, hb);
+        }
+        m.set(day, b);
+      }
+    }
+    for (const [a, b] of edges) {
+      for (const s of matched) {
+        const { ts, values } = this.rawPoints(s, a, b);
+        if (ts.length === 0) continue;
+        addPoints(seriesMap(s.id), Math.floor(a / HOUR_MS) * HOUR_MS, { ts, values });
       }
     }
     return bySeries;
+  }
+
+  /** Per series, its head samples in [from, to] by hour, and the hours whose block is already compacted. */
+  private headByHour(
+    matched: SeriesInfo[],
+    from: number,
+    to: number,
+  ): { series: SeriesInfo; hours: Map<number, { ts: number[]; values: number[] }>; lateHours: Set<number> }[] {
+    // Chunks exist only below the highest watermark a round has reached; samples above it are never late.
+    const compactedBelow = Math.max(this.watermark, this.round?.watermark ?? 0, this.fileWatermark);
+    const out = [];
+    for (const series of matched) {
+      const h = this.head.get(series.id);
+      if (!h || h.size === 0) continue;
+      const [a, b] = h.range(from, to);
+      if (a === b) continue;
+      const hours = new Map<number, { ts: number[]; values: number[] }>();
+      const lateHours = new Set<number>();
+      const blocks = new Map<number, boolean>();
+      for (let i = a; i < b; i++) {
+        const t = h.ts[i]!;
+        const hour = Math.floor(t / HOUR_MS) * HOUR_MS;
+        let p = hours.get(hour);
+        if (!p) {
+          p = { ts: [], values: [] };
+          hours.set(hour, p);
+        }
+        p.ts.push(t);
+        p.values.push(h.values[i]!);
+        if (t < compactedBelow) {
+          const block = Math.floor(t / BLOCK_MS) * BLOCK_MS;
+          let compacted = blocks.get(block);
+          if (compacted === undefined) {
+            compacted = this.stmt.chunkExists!.get(series.id, block) !== undefined;
+            blocks.set(block, compacted);
+          }
+          if (compacted) lateHours.add(hour);
+        }
+      }
+      out.push({ series, hours, lateHours });
+    }
+    return out;
+  }
+
+  /** One hour's bucket from raw data (chunks merged with the head), as compaction computes it. */
+  private exactHour(s: SeriesInfo, hour: number): Bucket {
+    const b = emptyBucket();
+    const { ts, values } = this.rawPoints(s, hour, hour + HOUR_MS - 1);
+    for (let i = 0; i < ts.length; i++) addPoint(b, ts[i]!, values[i]!);
+    return b;
   }
 
   private rollupGroup(
@@ -641,6 +793,7 @@ export class SqliteStore implements Store {
 
   async maintain(now: number, budgetMs = DEFAULT_BUDGET_MS): Promise<MaintenanceReport> {
     this.assertOpen();
+    this.refreshFromFile();
     const started = performance.now();
     const overBudget = () => performance.now() - started > budgetMs;
     let chunksWritten = 0;
@@ -830,6 +983,16 @@ interface BucketRow {
   max: number;
   last: number;
   last_ts: number;
+}
+
+/** Adds points to the bucket at `key`, creating it when absent. */
+function addPoints(m: Map<number, Bucket>, key: number, points: { ts: number[]; values: number[] }): void {
+  let b = m.get(key);
+  if (!b) {
+    b = emptyBucket();
+    m.set(key, b);
+  }
+  for (let i = 0; i < points.ts.length; i++) addPoint(b, points.ts[i]!, points.values[i]!);
 }
 
 function fromRow(r: BucketRow): Bucket {
