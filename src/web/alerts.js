@@ -3,13 +3,24 @@ import { ago, api, esc, live, nav } from './common.js';
 
 nav('alerts');
 const main = document.getElementById('main');
+// The silence form is built once: live updates re-render the lists around it, never what an operator is typing.
+main.innerHTML = `<div id="lists"></div>
+  <h2 id="silences-title">Silences</h2>
+  <form id="new-silence" class="bar op" hidden>
+    <input name="matchers" placeholder="vm=web-01, resource_group=rg-a" size="36" required>
+    <input name="duration" value="2h" size="5"> <input name="reason" placeholder="reason" size="24">
+    <button type="submit">Add silence</button>
+  </form>
+  <div id="tables"></div>`;
+const lists = document.getElementById('lists');
+const tables = document.getElementById('tables');
 
 async function render() {
   let alerts;
   try {
     alerts = (await api('/api/v1/alerts')).alerts;
   } catch (e) {
-    main.innerHTML = `<p class="mut">${esc(e.status === 503 ? 'Alerting is not running in this Vigil.' : e.message)}</p>`;
+    lists.innerHTML = `<p class="mut">${esc(e.status === 503 ? 'Alerting is not running in this Vigil.' : e.message)}</p>`;
     document.body.dataset.ready = '1';
     return;
   }
@@ -18,7 +29,7 @@ async function render() {
     api('/api/v1/rules'),
     api('/api/v1/alerts/history').catch(() => ({ alerts: [] })),
   ]);
-  main.innerHTML = `<h2>Active alerts (${alerts.length})</h2>
+  lists.innerHTML = `<h2>Active alerts (${alerts.length})</h2>
   ${alerts.length === 0 ? '<p class="mut">No active alerts.</p>' : ''}
   ${alerts
     .map(
@@ -42,14 +53,10 @@ async function render() {
       (a) =>
         `<tr><td class="sev-${esc(a.severity)}">${esc(a.severity)}</td><td>${esc(a.title)}</td><td>${esc(a.vm ?? '')}</td><td>${a.firedAt ? new Date(a.firedAt).toISOString() : '–'}</td><td>${a.resolvedAt ? ago(a.resolvedAt) : '–'}</td><td>${esc(a.resolveReason ?? '')}</td></tr>`,
     )
-    .join('')}</table>
-  <h2>Silences (${silences.length})</h2>
-  <form id="new-silence" class="bar op">
-    <input name="matchers" placeholder="vm=web-01, resource_group=rg-a" size="36" required>
-    <input name="duration" value="2h" size="5"> <input name="reason" placeholder="reason" size="24">
-    <button type="submit">Add silence</button>
-  </form>
-  <table><tr><th>matchers</th><th>ends</th><th>by</th><th>reason</th><th></th></tr>
+    .join('')}</table>`;
+  document.getElementById('silences-title').textContent = `Silences (${silences.length})`;
+  document.getElementById('new-silence').hidden = false;
+  tables.innerHTML = `<table><tr><th>matchers</th><th>ends</th><th>by</th><th>reason</th><th></th></tr>
   ${silences.map((s) => `<tr><td>${esc(s.matchers.map((m) => `${m.name}${m.op}${m.value}`).join(', '))}</td><td>${new Date(s.endsAt).toISOString()}</td><td>${esc(s.createdBy)}</td><td>${esc(s.reason)}</td><td class="op"><button data-expire="${esc(s.id)}">Expire</button></td></tr>`).join('')}</table>
   <h2>Rules (${rules.length})</h2>
   <table><tr><th>name</th><th>metric</th><th>condition</th><th>for</th><th>severity</th><th>enabled</th></tr>
@@ -70,6 +77,7 @@ main.addEventListener('submit', async (e) => {
       method: 'POST',
       body: { matchers, duration: f.get('duration'), reason: f.get('reason') },
     });
+    e.target.reset();
     await render();
   } catch (err) {
     alert(err.message);

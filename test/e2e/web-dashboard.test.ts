@@ -162,6 +162,10 @@ test('alerts page: acknowledging a firing alert', { skip }, async () => {
     /acknowledged by local.*on it/s,
   );
   await p.fill('#new-silence input[name="matchers"]', 'vm=vm-0002');
+  // A live alert arriving while the operator types re-renders the lists, not the half-filled form.
+  await h.ingestor().ingest(snapshotSamples('vm-0004', 'rg-0', Date.now(), 98), [], 'collect');
+  await p.waitForSelector('.alert:has-text("vm-0004")');
+  assert.equal(await p.inputValue('#new-silence input[name="matchers"]'), 'vm=vm-0002');
   await p.fill('#new-silence input[name="reason"]', 'maintenance');
   await p.click('#new-silence button[type="submit"]');
   await p.waitForFunction(() => document.body.textContent?.includes('vm=vm-0002'));
