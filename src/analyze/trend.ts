@@ -143,3 +143,16 @@ export function hourlyMeans(points: readonly Point[]): Point[] {
   }
   return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([ts, b]) => ({ ts, value: b.sum / b.n }));
 }
+
+/**
+ * Mann-Kendall trend test: the normal score Z of S = Σ sign(x[j] - x[i]) over all pairs i < j (no tie
+ * correction). |Z| > 1.96 is a monotonic trend at the 5 % level, whatever the noise's distribution.
+ */
+export function mannKendallZ(xs: ArrayLike<number>): number {
+  const n = xs.length;
+  if (n < 3) return 0;
+  let s = 0;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) s += Math.sign(xs[j]! - xs[i]!);
+  const variance = (n * (n - 1) * (2 * n + 5)) / 18;
+  return s === 0 ? 0 : (s - Math.sign(s)) / Math.sqrt(variance);
+}

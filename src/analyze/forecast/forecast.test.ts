@@ -163,3 +163,42 @@ test('property: fewer than 7 days is always insufficient', () => {
     }),
   );
 });
+
+test('a level shift at the end of the history: the forecast follows the new level', () => {
+  // A week at ~60 % with a daily cycle, then the workload moves away: the last 30 hours at ~20 %.
+  const n = 8 * 24;
+  const f = ok(
+    forecastSeries(
+      'vm',
+      'cpu_percent',
+      hourly(8, (h) => (h < n - 30 ? 60 : 20) + 5 * Math.sin((2 * Math.PI * h) / 24) + ((h * 7919) % 7) / 7),
+      { percent: true },
+    ),
+  );
+  assert.equal(f.model, 'seasonal_recent');
+  assert.ok(Math.abs(f.predicted_7d - 20) < 6, `7d ${f.predicted_7d}`);
+  assert.equal(f.trend, 'stable');
+});
+
+test('a noisy disk filling 1 pp/day still shows its trend: the level default does not hide it', () => {
+  // ±4 pp of noise and a daily cycle on top of a steady rise; 14 days of history from 40 %.
+  let s = 7;
+  const noise = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return (s / 2 ** 31 - 0.5) * 8;
+  };
+  const f = ok(
+    forecastSeries(
+      'db',
+      'disk_percent',
+      hourly(14, (h) => 40 + h / 24 + 3 * Math.sin((2 * Math.PI * h) / 24) + noise()),
+      { percent: true, riskThreshold: 80 },
+    ),
+  );
+  assert.notEqual(f.model, 'seasonal_recent');
+  assert.equal(f.trend, 'increasing');
+  assert.ok(Math.abs(f.slope_per_day - 1) < 0.25, `slope ${f.slope_per_day}`);
+  // Now ~54 % on the trend; the daily peak (+3) first crosses 80 % in ~23 days.
+  assert.equal(f.at_risk, true);
+  assert.ok(Math.abs((f.days_until_threshold ?? 0) - 23) < 3, `days ${f.days_until_threshold}`);
+});

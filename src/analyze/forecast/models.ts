@@ -2,11 +2,18 @@
 // prefix and predicts `steps` hours after its last hour. Pure functions; no I/O.
 import { linearFit, median, theilSen } from '../trend.ts';
 
-export type ModelName = 'linear' | 'seasonal_trend' | 'seasonal_level' | 'holt_winters' | 'seasonal_ensemble';
+export type ModelName =
+  | 'linear'
+  | 'seasonal_trend'
+  | 'seasonal_level'
+  | 'seasonal_recent'
+  | 'holt_winters'
+  | 'seasonal_ensemble';
 export const MODEL_NAMES: readonly ModelName[] = [
   'linear',
   'seasonal_trend',
   'seasonal_level',
+  'seasonal_recent',
   'holt_winters',
   'seasonal_ensemble',
 ];
@@ -82,7 +89,12 @@ export const predictSeasonalTrend: Predictor = (grid, steps) => {
  * Seasonal profile around the recent level, no trend: level = median of the deseasonalised last 3 days,
  * profile = median per hour of day/week around each day's median. Strong on mean-reverting server load.
  */
-export const predictSeasonalLevel: Predictor = (grid, steps) => {
+export const predictSeasonalLevel: Predictor = (grid, steps) => seasonalAroundLevel(grid, steps, 72);
+
+/** The same with the level of the last day only: follows a level shift (a workload moved away, a job ended) at once. */
+export const predictSeasonalRecent: Predictor = (grid, steps) => seasonalAroundLevel(grid, steps, 24);
+
+function seasonalAroundLevel(grid: HourlyGrid, steps: number, levelHours: number): Float64Array {
   const n = grid.values.length;
   const period = periodFor(grid);
   const dayMedian = new Float64Array(n);
@@ -93,7 +105,7 @@ export const predictSeasonalLevel: Predictor = (grid, steps) => {
   }
   const prof = seasonalProfile(grid, (i) => grid.values[i] - dayMedian[i], period);
   const recent: number[] = [];
-  for (let i = Math.max(0, n - 72); i < n; i++) {
+  for (let i = Math.max(0, n - levelHours); i < n; i++) {
     const v = grid.values[i];
     if (!Number.isNaN(v)) recent.push(v - prof[(grid.startHour + i) % period]);
   }
@@ -101,7 +113,7 @@ export const predictSeasonalLevel: Predictor = (grid, steps) => {
   const out = new Float64Array(steps);
   for (let h = 0; h < steps; h++) out[h] = level + prof[(grid.startHour + n + h) % period];
   return out;
-};
+}
 
 interface HwState {
   level: number;
@@ -177,6 +189,7 @@ export const PREDICTORS: Readonly<Record<ModelName, Predictor>> = {
   linear: predictLinear,
   seasonal_trend: predictSeasonalTrend,
   seasonal_level: predictSeasonalLevel,
+  seasonal_recent: predictSeasonalRecent,
   holt_winters: predictHoltWinters,
   seasonal_ensemble: predictSeasonalEnsemble,
 };
