@@ -67,7 +67,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     // Not a model: the best constant in hindsight (the test period's median minimises absolute error). It shows
     // how much of a series' error no forecast from its history can remove (spikes, bursts, one-off drops).
     const observedTest = [...actual].filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-    add('hindsight_constant', new Float64Array(actual.length).fill(observedTest[Math.floor(observedTest.length / 2)] ?? 0));
+    add(
+      'hindsight_constant',
+      new Float64Array(actual.length).fill(observedTest[Math.floor(observedTest.length / 2)] ?? 0),
+    );
     let inside = 0;
     let seen = 0;
     for (let i = 0; i < actual.length; i++) {
