@@ -90,3 +90,36 @@ test('the seed alert_rules.yaml works as an include', () => {
   assert.equal(cfg.rules.length, 5);
   assert.ok('email' in cfg.notification_config);
 });
+
+test('relative paths are relative to the config file; absolute and ~ paths are kept', () => {
+  const text = `storage:
+  path: data/metrics.db
+sources:
+  - type: ssh
+    key_file: keys/id_ed25519
+    known_hosts: ~/.ssh/known_hosts
+    hosts:
+      - host: 10.0.0.5
+        key_file: /etc/vigil/host.key
+        jump: { host: bastion, key_file: keys/jump }
+  - type: prometheus
+    targets_file: targets.yaml
+notification_config:
+  file:
+    path: log/alerts.jsonl
+  audit:
+    type: file
+    path: ../audit.jsonl
+`;
+  const c = parseConfigText(text, '/etc/vigil/vigil.yaml', { env: {}, home: '/home/ops' });
+  assert.equal(c.storage.path, '/etc/vigil/data/metrics.db');
+  const ssh = c.sources[0] as Extract<(typeof c.sources)[number], { type: 'ssh' }>;
+  assert.equal(ssh.key_file, '/etc/vigil/keys/id_ed25519');
+  assert.equal(ssh.known_hosts, '~/.ssh/known_hosts');
+  assert.equal(ssh.hosts[0]?.key_file, '/etc/vigil/host.key');
+  assert.equal(ssh.hosts[0]?.jump?.key_file, '/etc/vigil/keys/jump');
+  const prom = c.sources[1] as Extract<(typeof c.sources)[number], { type: 'prometheus' }>;
+  assert.equal(prom.targets_file, '/etc/vigil/targets.yaml');
+  assert.equal(c.notification_config.file?.path, '/etc/vigil/log/alerts.jsonl');
+  assert.equal(c.notification_config.audit?.path, '/etc/audit.jsonl');
+});

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem, formatPath } from './errors.ts';
@@ -89,7 +89,33 @@ export function parseConfigText(
   const config = result.data!;
   for (const inc of config.include) mergeInclude(config, resolve(dirname(file), inc), env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
+  resolveRelativePaths(config, dirname(file));
   return finish(config, home);
+}
+
+/**
+ * Relative file paths in a config file mean relative to that file, so `vigil up --config /etc/vigil/vigil.yaml`
+ * finds the same database and keys from any working directory. `~` paths stay for their users to expand.
+ */
+function resolveRelativePaths(config: VigilConfig, baseDir: string): void {
+  const rel = <T extends string | undefined>(p: T): T =>
+    (p === undefined || p.startsWith('~') || isAbsolute(p) ? p : resolve(baseDir, p)) as T;
+  config.storage.path = rel(config.storage.path);
+  for (const s of config.sources) {
+    if (s.type === 'azure') s.ca_file = rel(s.ca_file);
+    if (s.type === 'prometheus') s.targets_file = rel(s.targets_file);
+    if (s.type === 'ssh') {
+      s.key_file = rel(s.key_file);
+      s.known_hosts = rel(s.known_hosts);
+      for (const h of s.hosts) {
+        h.key_file = rel(h.key_file);
+        if (h.jump) h.jump.key_file = rel(h.jump.key_file);
+      }
+    }
+  }
+  for (const [name, settings] of Object.entries(config.notification_config)) {
+    if ((settings.type ?? name) === 'file' && typeof settings.path === 'string') settings.path = rel(settings.path);
+  }
 }
 
 const includeSchema = configObjectSchema.pick({ rules: true, notification_config: true });
