@@ -41,9 +41,10 @@ export function fmtValue(v: number | null): string {
   return v === null ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(2);
 }
 
-export function alertLine(a: Alert): string {
+export function alertLine(a: Alert, withSeverity = true): string {
   const cond = a.threshold !== null ? ` (${a.comparison ?? '>'} ${fmtValue(a.threshold)})` : '';
-  return `${a.severity.toUpperCase()} ${a.vm ?? '-'} ${a.metric}=${fmtValue(a.value)}${cond} ${a.state}`;
+  const sev = withSeverity ? `${a.severity.toUpperCase()} ` : '';
+  return `${sev}${a.vm ?? '-'} ${a.metric}=${fmtValue(a.value)}${cond} ${a.state}`;
 }
 
 /** A plain-text body used by text channels and as fallbacks. */

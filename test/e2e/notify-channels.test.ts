@@ -198,9 +198,17 @@ test('console channel: coloured one-liners, NO_COLOR respected', async () => {
   await plain!.send(batch());
   assert.ok(!out.join('').includes('\x1b['));
   assert.equal(out.length, 2);
+  // The severity once, as the line's tag; a resolved line keeps the severity the alert had.
+  assert.equal(
+    out[0],
+    '2026-01-01T00:00:00.000Z CRITICAL web-01 cpu_percent=97.50 (> 95) firing - CPU usage is 97.5% (threshold 95%)\n',
+  );
+  await plain!.send(batch('resolved', 1));
+  assert.match(out[2]!, /^\S+ RESOLVED CRITICAL web-01 cpu_percent=97.50 \(> 95\) resolved/);
+  out.length = 0;
   const [colour] = buildChannels({ console: {} }, { clock: new FakeClock(), env: {}, stdout });
   await colour!.send(batch());
-  assert.ok(out.slice(2).join('').includes('\x1b[31m'));
+  assert.ok(out.join('').includes('\x1b[31m'));
 });
 
 test('sms: info and warning alerts are not sent by default', () => {

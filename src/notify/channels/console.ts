@@ -18,10 +18,12 @@ export function consoleLines(batch: Batch, colour: boolean): string[] {
   const ts = new Date(batch.createdAt).toISOString();
   if (batch.alerts.length === 0)
     return [`${ts} ${paint('critical', subject(batch))}${batch.failure ? ` ${batch.failure.detail}` : ''}`];
-  return batch.alerts.map(
-    (a) =>
-      `${ts} ${paint(batch.kind === 'resolved' ? 'resolved' : a.severity, batch.kind === 'resolved' ? 'RESOLVED' : a.severity.toUpperCase())} ${alertLine(a)}${a.message ? ` - ${a.message}` : ''}`,
-  );
+  // The coloured tag is the severity (then not repeated), or RESOLVED followed by the severity it had.
+  return batch.alerts.map((a) => {
+    const resolved = batch.kind === 'resolved';
+    const tag = paint(resolved ? 'resolved' : a.severity, resolved ? 'RESOLVED' : a.severity.toUpperCase());
+    return `${ts} ${tag} ${alertLine(a, resolved)}${a.message ? ` - ${a.message}` : ''}`;
+  });
 }
 
 export const consoleChannel = defineChannel({
