@@ -287,6 +287,44 @@ test('Collector runs a cycle at start, then on interval boundaries; stop waits f
   assert.equal(collector.running, false);
 });
 
+test('Collector.stop cancels a hung cycle after its grace period; the cancelled VM is not stored as failed', async () => {
+  const clock = new FakeClock(T0);
+  let hanging = false;
+  const src = fakeSource(['a', 'b'], (t) => {
+    if (t.vm === 'b') return { target: t, samples: [sample(t.vm, T0)] };
+    hanging = true;
+    return new Promise<TargetResult>(() => {}); // a VM that never answers, ignoring the signal
+  });
+  const got: CycleResult[] = [];
+  const collector = new Collector({
+    sources: [src],
+    clock,
+    intervalMs: 60_000,
+    timeoutMs: 30_000,
+    maxWorkers: 4,
+    onCycle: (r) => {
+      got.push(r);
+    },
+  });
+  collector.start();
+  await until(() => hanging);
+  let stopped = false;
+  const stopping = collector.stop(5000).then(() => {
+    stopped = true;
+  });
+  await clock.advance(4999);
+  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
+  assert.equal(stopped, false, 'the cycle gets its grace period');
+  await clock.advance(1);
+  await stopping;
+  assert.equal(got.length, 1);
+  assert.deepEqual(
+    got[0]!.outcomes.map((o) => [o.vm, o.success]),
+    [['b', true]],
+  );
+  assert.equal(clock.pending, 0);
+});
+
 test('Collector keeps going when the sink fails', async () => {
   const clock = new FakeClock(T0);
   const errors: string[] = [];

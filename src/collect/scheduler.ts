@@ -280,6 +280,9 @@ function safeStats(source: Source): Record<string, number> | undefined {
   }
 }
 
+/** How long `Collector.stop()` lets the cycle in flight finish before cancelling it. */
+export const STOP_GRACE_MS = 5000;
+
 export interface CollectorOptions {
   readonly sources: readonly Source[];
   readonly clock: Clock;
@@ -302,6 +305,8 @@ export class Collector {
   private readonly opts: CollectorOptions;
   private readonly discovery = new DiscoveryCache();
   private stopping: AbortController | null = null;
+  /** Aborted when a stop's grace period runs out: cancels the cycle in flight. */
+  private cancelCycle = new AbortController();
   private loop: Promise<void> | null = null;
   private cycles = 0;
 
@@ -320,6 +325,9 @@ export class Collector {
   /** One cycle now, through the sink. */
   async runOnce(): Promise<CycleResult> {
     const { clock, intervalMs, timeoutMs, maxWorkers } = this.opts;
+    const signal = this.opts.signal
+      ? AbortSignal.any([this.opts.signal, this.cancelCycle.signal])
+      : this.cancelCycle.signal;
     const result = await runCycle(this.opts.sources, {
       now: clock.now(),
       clock,
@@ -327,11 +335,14 @@ export class Collector {
       timeoutMs,
       maxWorkers,
       discovery: this.discovery,
-      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+      signal,
     });
     this.cycles++;
+    // A VM whose collection was cut short by the shutdown did not fail: its outcome is not stored, so no
+    // no-data rule or fleet failure pattern sees a fleet-wide "failure" at every restart.
+    const kept = result.outcomes.filter((o) => o.errorMessage !== CANCELLED_MESSAGE);
     try {
-      await this.opts.onCycle(result);
+      await this.opts.onCycle(kept.length === result.outcomes.length ? result : { ...result, outcomes: kept });
     } catch (e) {
       this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
     }
@@ -359,14 +370,28 @@ export class Collector {
     })();
   }
 
-  /** Stops the loop; resolves after the in-flight cycle has been handed to the sink. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop; resolves after the in-flight cycle has been handed to the sink. The cycle gets `graceMs` to
+   * finish; then what is still being collected is cancelled (a hung VM must not hold a shutdown for the whole
+   * per-VM timeout) and the cycle is handed over with what it has.
+   */
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     const loop = this.loop;
     if (!loop) return;
     this.stopping?.abort();
-    await loop;
-    this.loop = null;
-    this.stopping = null;
+    const graceOver = new AbortController();
+    this.opts.clock.sleep(graceMs, graceOver.signal).then(
+      () => this.cancelCycle.abort(),
+      () => {},
+    );
+    try {
+      await loop;
+    } finally {
+      graceOver.abort();
+      this.loop = null;
+      this.stopping = null;
+      this.cancelCycle = new AbortController();
+    }
   }
 
   /** Closes the sources (after `stop()`). */
