@@ -3,33 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { AlertService } from '../../src/alerting/service.ts';
-import { main } from '../../src/cli/main.ts';
+import { vigilIn as vigil } from '../../src/cli/testing/run-cli.ts';
 import { systemClock } from '../../src/clock.ts';
 import { parseConfigText } from '../../src/config/index.ts';
 import { AlertRepository } from '../../src/store/sqlite/alert-repository.ts';
-
-async function vigil(dir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  const code = await main(['--config', join(dir, 'vigil.yaml'), ...args], {
-    stdout,
-    stderr,
-    env: { HOME: dir, USER: 'tester' },
-    cwd: dir,
-  });
-  return { code, out, err };
-}
 
 const CONFIG = `# Vigil config (comments must survive edits)
 storage:

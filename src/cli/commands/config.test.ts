@@ -3,26 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../../config/index.ts';
-import { main } from '../main.ts';
+import { runCli } from '../testing/run-cli.ts';
 
 async function run(argv: string[], cwd: string, env: Record<string, string> = {}) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => {
-    stdout += d;
-  });
-  err.on('data', (d) => {
-    stderr += d;
-  });
-  const code = await main(argv, { stdout: out, stderr: err, env: { HOME: cwd, ...env }, cwd });
-  process.exitCode = undefined;
-  return { code, stdout, stderr };
+  const r = await runCli(argv, { cwd, env });
+  return { code: r.code, stdout: r.out, stderr: r.err };
 }
 
 test('config init writes a starter file that validates, and refuses to overwrite without --force', async () => {

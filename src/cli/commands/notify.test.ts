@@ -2,30 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { TestReceiver } from '../../notify/test-receiver.ts';
-import { main } from '../main.ts';
+import { vigilInEnv } from '../testing/run-cli.ts';
 
-async function vigil(dir: string, env: Record<string, string>, ...args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  const code = await main(['--config', join(dir, 'vigil.yaml'), '--db', join(dir, 'metrics.db'), ...args], {
-    stdout,
-    stderr,
-    env: { HOME: dir, NO_COLOR: '1', ...env },
-    cwd: dir,
-  });
-  return { code, out, err };
-}
+const vigil = (dir: string, env: Record<string, string>, ...args: string[]) =>
+  vigilInEnv(dir, { NO_COLOR: '1', ...env }, ...args);
 
 test('vigil notify test/log: results printed, failures listed, secrets never shown', async () => {
   const rx = await new TestReceiver().start();

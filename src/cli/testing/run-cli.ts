@@ -30,10 +30,16 @@ export async function runCli(
     env: { HOME: opts.cwd, USER: 'tester', ...opts.env },
     cwd: opts.cwd,
   });
+  // Commands report failure through process.exitCode; in-process it must not become the test file's exit code.
+  process.exitCode = undefined;
   return { code, out, err };
 }
 
-/** `vigil --config DIR/vigil.yaml --db DIR/metrics.db ARGS…` run in DIR. */
+/** `vigil --config DIR/vigil.yaml --db DIR/metrics.db ARGS…` run in DIR (`env` on top of the isolated one). */
 export function vigilIn(dir: string, ...args: string[]): Promise<CliRun> {
-  return runCli(['--config', join(dir, 'vigil.yaml'), '--db', join(dir, 'metrics.db'), ...args], { cwd: dir });
+  return vigilInEnv(dir, {}, ...args);
+}
+
+export function vigilInEnv(dir: string, env: Readonly<Record<string, string>>, ...args: string[]): Promise<CliRun> {
+  return runCli(['--config', join(dir, 'vigil.yaml'), '--db', join(dir, 'metrics.db'), ...args], { cwd: dir, env });
 }
