@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { render } from 'ink-testing-library';
 import { createElement as h } from 'react';
+import { recommend } from '../analyze/forecast/fleet-forecast.ts';
+import { type ForecastOk, forecastSeries } from '../analyze/forecast/forecast.ts';
 import type { FleetRow } from '../store/fleet.ts';
 import { App, nextRefresh } from './app.ts';
 import type { DashboardData } from './data.ts';
@@ -29,6 +31,24 @@ function fleetData(rows: FleetRow[]): DashboardData & { calls: { collect: boolea
           message: 'CPU is at 92.0% on web-01',
           since: 0,
         },
+      ];
+    },
+    async forecasts(vm) {
+      // A disk filling 1 pp/day from 60 % (at risk), and CPU with two days of history only.
+      const disk = forecastSeries(
+        vm,
+        'disk_percent',
+        Array.from({ length: 14 * 24 }, (_, h) => ({ ts: h * 3_600_000, value: 60 + h / 24 })),
+        { percent: true },
+      ) as ForecastOk;
+      const cpu = forecastSeries(
+        vm,
+        'cpu_percent',
+        Array.from({ length: 48 }, (_, h) => ({ ts: h * 3_600_000, value: 40 })),
+      );
+      return [
+        { ...disk, recommendation: recommend(disk) },
+        { ...cpu, recommendation: null },
       ];
     },
     async close() {},
@@ -99,6 +119,10 @@ test('dashboard renders the fleet, reacts to keys and quits on q', async (t) => 
   frame = app.lastFrame() ?? '';
   assert.match(frame, /CPU %/);
   assert.match(frame, /▁/);
+  assert.match(frame, /Forecast \(30 days\)/);
+  assert.match(frame, /Disk %\s+74\.0% → 7d 81\.0% → 30d 100\.0% \(increasing\)\s+AT RISK: could reach 90%/);
+  assert.match(frame, /Clean disk \(logs, temp files, old snapshots\) or grow the disk: 90% in ~16 days/);
+  assert.match(frame, /CPU %\s+insufficient data: 2 days of history, need 7/);
 
   app.stdin.write('q');
   await settle();

@@ -1,5 +1,7 @@
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { createElement as h, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import type { FleetForecastRow } from '../analyze/forecast/fleet-forecast.ts';
+import { describeThreshold } from '../analyze/forecast/forecast.ts';
 import type { Point } from '../model/sample.ts';
 import type { FleetRow } from '../store/fleet.ts';
 import type { DashboardAlert, DashboardData } from './data.ts';
@@ -56,6 +58,7 @@ export function App(props: AppProps): ReactNode {
   const [sortKey, setSortKey] = useState<SortKey>('vm');
   const [alerts, setAlerts] = useState<DashboardAlert[]>([]);
   const [history, setHistory] = useState<Record<string, Point[]> | null>(null);
+  const [forecasts, setForecasts] = useState<FleetForecastRow[] | null>(null);
   const [size, setSize] = useState({ columns: stdout.columns ?? 100, rows: stdout.rows ?? 30 });
   const loading = useRef(false);
 
@@ -115,6 +118,10 @@ export function App(props: AppProps): ReactNode {
       (hist) => live && setHistory(hist),
       (e) => live && setError((e as Error).message),
     );
+    props.data.forecasts(currentVm).then(
+      (f) => live && setForecasts(f),
+      (e) => live && setError((e as Error).message),
+    );
     return () => {
       live = false;
     };
@@ -150,6 +157,7 @@ export function App(props: AppProps): ReactNode {
     else if (key.downArrow) setSelected((i) => Math.min(Math.max(0, visible.length - 1), i + 1));
     else if (key.return && mode === 'table' && current) {
       setHistory(null);
+      setForecasts(null);
       setMode('detail');
     } else if (input === 'a') setMode((m) => (m === 'alerts' ? 'table' : 'alerts'));
     else if (input === '/') {
@@ -192,6 +200,7 @@ export function App(props: AppProps): ReactNode {
       ? h(Detail, {
           row: current,
           history,
+          forecasts,
           alerts: alerts.filter((a) => a.vm === current.vm),
           width,
           color: props.color,
@@ -254,9 +263,28 @@ const DETAIL_METRICS: readonly [string, string, boolean][] = [
   ['network_out_bytes', 'Net out', false],
 ];
 
+/** One metric's forecast: trend and predictions, then the risk and its recommendation when at risk. */
+function ForecastLine(p: { f: FleetForecastRow; color: boolean }): ReactNode {
+  const { f } = p;
+  const label = (DETAIL_METRICS.find(([m]) => m === f.metric)?.[1] ?? f.metric).padEnd(11);
+  if (f.status !== 'ok') return h(Text, { dimColor: true }, `${label} ${f.message}`);
+  const line = `${label} ${f.current_value.toFixed(1)}% → 7d ${f.predicted_7d.toFixed(1)}% → 30d ${f.predicted_30d.toFixed(1)}% (${f.trend})`;
+  if (!f.at_risk) {
+    const range = describeThreshold(f);
+    return h(Text, null, range ? `${line}  ${range}` : line);
+  }
+  return h(
+    Box,
+    { flexDirection: 'column' },
+    h(Text, { color: p.color ? 'red' : undefined }, `${line}  AT RISK: ${describeThreshold(f) ?? ''}`),
+    f.recommendation ? h(Text, { dimColor: true }, `            ${f.recommendation}`) : null,
+  );
+}
+
 function Detail(p: {
   row: FleetRow;
   history: Record<string, Point[]> | null;
+  forecasts: readonly FleetForecastRow[] | null;
   alerts: readonly DashboardAlert[];
   width: number;
   color: boolean;
@@ -310,6 +338,10 @@ function Detail(p: {
             );
           }),
         ),
+    h(Text, { bold: true }, 'Forecast (30 days)'),
+    ...(p.forecasts === null
+      ? [h(Text, { key: 'loading', dimColor: true }, 'Forecasting…')]
+      : p.forecasts.map((f) => h(ForecastLine, { key: f.metric, f, color: p.color }))),
     h(Text, { bold: true }, `Active alerts (${p.alerts.length})`),
     ...p.alerts.map((a) =>
       h(

@@ -1,3 +1,4 @@
+import type { FleetForecastRow } from '../analyze/forecast/fleet-forecast.ts';
 import type { Point } from '../model/sample.ts';
 import type { FleetRow } from '../store/fleet.ts';
 
@@ -21,6 +22,8 @@ export interface DashboardData {
   /** Recent points of the standard metrics of one VM. */
   vmHistory(vm: string, sinceMs: number): Promise<Record<string, Point[]>>;
   alerts(): Promise<DashboardAlert[]>;
+  /** 30-day forecasts of the VM's CPU, memory and disk (the analytics in src/analyze/forecast). */
+  forecasts(vm: string): Promise<FleetForecastRow[]>;
   /** Live updates (server mode); returns an unsubscribe function. */
   subscribe?(onChange: () => void): () => void;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 /** Standalone dashboard data: reads the metrics store and, on refresh, collects one cycle with the configured sources. */
+import { forecastFleet } from '../analyze/forecast/fleet-forecast.ts';
 import type { Clock } from '../clock.ts';
 import { runCycle } from '../collect/scheduler.ts';
 import type { Source } from '../collect/source.ts';
@@ -40,6 +41,7 @@ export function localDashboardData(d: {
       return readFleet(d.store, { staleMs: STALE_MS });
     },
     vmHistory: (vm, sinceMs) => vmHistoryFromStore(d.store, vm, sinceMs, d.clock.now()),
+    forecasts: (vm) => forecastFleet(d.store, { now: d.clock.now(), vmName: vm, horizonDays: 30 }),
     async alerts() {
       return d.alerts.listAlerts({ states: ['pending', 'firing'] }).map(
         (a): DashboardAlert => ({

@@ -65,6 +65,13 @@ test('remote data: fleet rows, a VM history, active alerts', async () => {
     assert.equal(alerts[0]!.severity, 'critical');
     assert.equal(alerts[0]!.status, 'firing');
     assert.equal(alerts[0]!.since, T0 - 2 * MIN);
+
+    // Three minutes of history: the server's forecast says so, per metric.
+    const forecasts = await data.forecasts('web-01');
+    assert.deepEqual(
+      forecasts.map((f) => [f.vm_name, f.metric, f.status]),
+      [['web-01', 'cpu_percent', 'insufficient data']],
+    );
   } finally {
     await data.close();
   }

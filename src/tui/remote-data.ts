@@ -1,4 +1,5 @@
 /** Dashboard data from a running `vigil up`: its HTTP API, with its live event stream driving refreshes. */
+import type { FleetForecastRow } from '../analyze/forecast/fleet-forecast.ts';
 import type { Clock } from '../clock.ts';
 import { type Point, STANDARD_METRICS } from '../model/index.ts';
 import { apiClient } from '../server/client.ts';
@@ -36,6 +37,10 @@ export async function remoteDashboardData(
         if (r.results[0]) out[metric] = r.results[0].points;
       }
       return out;
+    },
+    async forecasts(vm) {
+      const q = new URLSearchParams({ vm, days: '30' });
+      return (await get<{ forecasts: FleetForecastRow[] }>(`/api/v1/forecasts?${q}`)).forecasts;
     },
     async alerts() {
       const r = await get<{ alerts: (DashboardAlert & { firedAt: number | null; startsAt: number })[] }>(
