@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point: runs the TypeScript sources directly through Node's type stripping.
 // Node 22.13-22.17 needs the flag; newer Nodes strip types by default.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 if (!process.features.typescript) {
   const args = [
@@ -10,8 +10,18 @@ if (!process.features.typescript) {
     ...process.execArgv,
     ...process.argv.slice(1),
   ];
-  const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
+  const child = spawn(process.execPath, args, { stdio: 'inherit' });
+  // `kill PID` (SIGTERM) reaches this process only: pass it on, so `vigil up` shuts down cleanly, not orphaned.
+  // Ctrl-C and a terminal hangup reach the whole foreground process group, the child included: forwarding them
+  // would deliver them twice (and a second SIGINT means "exit at once"), so this process just waits for the child.
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  for (const sig of ['SIGINT', 'SIGHUP']) process.on(sig, () => {});
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signalNumber(signal) ?? 1) : 1)));
+} else {
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
 }
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+
+function signalNumber(name) {
+  return { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }[name];
+}
