@@ -1,3 +1,4 @@
+import { CHANNEL_TYPE_NAMES } from '../../config/sections/notifications.ts';
 import type { ChannelFactory } from './common.ts';
 import { consoleChannel } from './console.ts';
 import { discordChannel } from './discord.ts';
@@ -9,17 +10,7 @@ import { smsChannel } from './sms.ts';
 import { teamsChannel } from './teams.ts';
 import { webhookChannel } from './webhook.ts';
 
-export const CHANNEL_TYPES = [
-  'email',
-  'slack',
-  'webhook',
-  'discord',
-  'teams',
-  'pagerduty',
-  'sms',
-  'console',
-  'file',
-] as const;
+export const CHANNEL_TYPES = CHANNEL_TYPE_NAMES;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
 /** Every channel type; `satisfies` makes the compiler reject a missing or extra entry. */
