@@ -6,7 +6,7 @@ import { join } from 'node:path';
 // @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
 import { systemClock } from '../src/clock.ts';
-import type { Sample } from '../src/model/index.ts';
+import { type Sample, STANDARD_METRICS } from '../src/model/index.ts';
 import { testServer } from '../src/server/testing/harness.ts';
 import { MemoryStore } from '../src/server/testing/memory-store.ts';
 import { openStore } from '../src/store/open.ts';
@@ -75,15 +75,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const samples: Sample[] = [];
     for (let v = 0; v < 1000; v++) {
       const labels = { vm: `vm-${v}`, resource_group: `rg-${v % 10}`, source: 'bench' };
-      for (const metric of [
-        'cpu_percent',
-        'memory_percent',
-        'disk_percent',
-        'disk_read_bytes',
-        'disk_write_bytes',
-        'network_in_bytes',
-        'network_out_bytes',
-      ]) {
+      for (const metric of STANDARD_METRICS) {
         samples.push({ metric, labels, ts: now, value: v % 100 });
       }
     }
