@@ -21,7 +21,13 @@ export type FleetForecastRow = ForecastResult & { readonly recommendation: strin
 /** A plain next step for an at-risk forecast. */
 export function recommend(f: ForecastOk): string | null {
   if (!f.at_risk) return null;
-  const when = f.days_until_threshold === 0 ? 'already above' : `in ~${Math.round(f.days_until_threshold ?? 0)} days`;
+  const days = f.days_until_threshold ?? 0;
+  const when =
+    f.current_value > f.risk_threshold
+      ? 'already above'
+      : days < 1
+        ? 'within a day'
+        : `in ~${Math.round(days)} day${Math.round(days) === 1 ? '' : 's'}`;
   switch (f.metric) {
     case 'disk_percent':
       return `Clean disk (logs, temp files, old snapshots) or grow the disk: ${f.risk_threshold}% ${when}`;

@@ -202,3 +202,21 @@ test('a noisy disk filling 1 pp/day still shows its trend: the level default doe
   assert.equal(f.at_risk, true);
   assert.ok(Math.abs((f.days_until_threshold ?? 0) - 23) < 3, `days ${f.days_until_threshold}`);
 });
+
+test('threshold wording: a range, about N days, within a day, above now', () => {
+  const base = ok(
+    forecastSeries(
+      'vm',
+      'disk_percent',
+      hourly(10, (h) => 50 + h / 24),
+      { percent: true },
+    ),
+  );
+  const say = (over: Partial<ForecastOk>) => describeThreshold({ ...base, ...over });
+  assert.equal(say({ days_until_threshold_upper: 9, days_until_threshold: 16 }), 'could reach 90% in 9-16 days');
+  assert.equal(say({ days_until_threshold_upper: 1.2, days_until_threshold: 1.4 }), 'could reach 90% in about 1 day');
+  assert.equal(say({ days_until_threshold_upper: 0.1, days_until_threshold: 0.2 }), 'could reach 90% within a day');
+  assert.equal(say({ days_until_threshold_upper: 12, days_until_threshold: null }), 'could reach 90% in 12+ days');
+  assert.equal(say({ current_value: 93, days_until_threshold_upper: 0, days_until_threshold: 0 }), 'above 90% now');
+  assert.equal(say({ days_until_threshold_upper: null, days_until_threshold: null }), null);
+});

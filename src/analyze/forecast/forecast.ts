@@ -289,13 +289,16 @@ export function forecastSeries(
   };
 }
 
-/** "could reach 90% in 9-16 days" (or "in about 12 days" when both bounds agree). */
+/** "could reach 90% in 9-16 days" ("in about 12 days" when both bounds agree, "within a day", "above 90% now"). */
 export function describeThreshold(f: ForecastOk): string | null {
   const lo = f.days_until_threshold_upper;
   const hi = f.days_until_threshold;
   if (lo === null) return null;
   const t = `${f.risk_threshold}${f.metric.endsWith('_percent') ? '%' : ''}`;
-  if (hi === null) return `could reach ${t} in ${Math.round(lo)}+ days`;
-  if (Math.round(lo) === Math.round(hi)) return `could reach ${t} in about ${Math.max(0, Math.round(hi))} days`;
+  if (f.current_value > f.risk_threshold) return `above ${t} now`;
+  if (hi === null) return lo < 1 ? `could reach ${t} within a day` : `could reach ${t} in ${Math.round(lo)}+ days`;
+  if (hi < 1) return `could reach ${t} within a day`;
+  if (Math.round(lo) === Math.round(hi))
+    return `could reach ${t} in about ${Math.round(hi)} day${Math.round(hi) === 1 ? '' : 's'}`;
   return `could reach ${t} in ${Math.round(lo)}-${Math.round(hi)} days`;
 }

@@ -21,7 +21,7 @@ export function forecastLine(r: FleetForecastRow): string {
   ];
   if (r.days_until_threshold !== null)
     lines.push(
-      `    Days until ${r.metric === 'disk_percent' ? 'disk limit' : `${r.risk_threshold}${unit}`}: ${Math.round(r.days_until_threshold)} days`,
+      `    Days until ${r.metric === 'disk_percent' ? 'disk limit' : `${r.risk_threshold}${unit}`}: ${r.days_until_threshold < 1 && r.days_until_threshold > 0 ? r.days_until_threshold : Math.round(r.days_until_threshold)} days`,
     );
   const range = describeThreshold(r);
   if (range && r.days_until_threshold !== 0) lines.push(`    ${range}`);
