@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openStore } from '../../store/open.ts';
 import { vigilIn as vigil } from '../testing/run-cli.ts';
+import { forecastLine } from './forecast.ts';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-forecast-cli-'));
@@ -48,6 +49,9 @@ test('vigil forecast reads the store: at-risk disk first, seed line format, --js
     assert.equal(rows[0].at_risk, true);
     const t = await vigil(dir, 'forecast');
     assert.match(t.out, /db-01 DISK: Current: .*→ 7d: .*→ 30d: .*\(Increasing\)\s+AT RISK/);
+    assert.match(t.out, /Days until disk limit: (9|10|11) days/);
+    // Under a day: shown with its decimal, not rounded to 0.
+    assert.match(forecastLine({ ...rows[0], days_until_threshold: 0.2 }), /Days until disk limit: 0\.2 days/);
     const only = await vigil(dir, 'forecast', '--at-risk-only', '--json');
     assert.deepEqual(
       JSON.parse(only.out).map((r: { vm_name: string }) => r.vm_name),
