@@ -80,10 +80,11 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
     const alertRepo = new AlertRepository(store.db);
     const alerts = new AlertService({ repository: alertRepo, rules: config.rules, alerting: config.alerting });
 
+    const outbox = new OutboxRepository(store.db);
     const pipeline: NotificationPipeline = buildPipeline({
       notificationConfig: config.notification_config,
       settings: config.notifications,
-      outbox: new OutboxRepository(store.db),
+      outbox,
       clock,
       env: o.env,
       ...(o.stdout ? { stdout: o.stdout } : {}),
@@ -191,6 +192,11 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
         auth: new AuthRepository(store.db),
         alerts,
         alertHistory: alertRepo,
+        notifications: {
+          channelNames: () => pipeline.channelNames(),
+          sendTest: (channel, now) => pipeline.sendTest(channel, now),
+          outboxCounts: () => outbox.counts(),
+        },
         ...(configPath && /\.ya?ml$/.test(configPath) ? { rulesFile: new RulesFile(configPath, o.env, o.home) } : {}),
       });
       const listening = await server.listen(o.host ?? config.server.host, o.port ?? config.server.port);

@@ -637,11 +637,32 @@ export function createServer(deps: ServerDeps) {
   app.post('/api/v1/test-alert', async (c) => {
     const id = c.get('identity');
     need(id, 'operator');
-    if (!deps.testAlert) throw new ApiError(503, 'unavailable', 'notifications are not running in this Vigil');
+    const notify = deps.notifications;
+    if (!notify) throw new ApiError(503, 'unavailable', 'notifications are not running in this Vigil');
     const body = await bodyJson(c);
-    const result = await deps.testAlert(id.name, typeof body.channel === 'string' ? body.channel : undefined);
-    audit(c, 'test-alert', typeof body.channel === 'string' ? body.channel : 'all');
-    return c.json({ result });
+    if (body.channel !== undefined && (typeof body.channel !== 'string' || !body.channel))
+      throw new ApiError(400, 'bad_request', 'channel: must be the name of a configured channel');
+    const configured = notify.channelNames();
+    if (configured.length === 0)
+      throw new ApiError(409, 'conflict', 'no notification channels are configured (notification_config is empty)');
+    const channel = body.channel as string | undefined;
+    if (channel && !configured.includes(channel))
+      throw new ApiError(404, 'not_found', `no channel "${channel}"; configured: ${configured.join(', ')}`);
+    const results: { channel: string; ok: boolean; retryable: boolean; detail: string }[] = [];
+    for (const name of channel ? [channel] : configured) {
+      const r = await notify.sendTest(name, deps.clock.now());
+      results.push({ channel: name, ok: r.ok, retryable: r.retryable, detail: r.detail });
+    }
+    audit(c, 'test-alert', channel ?? 'all', { results: results.map((r) => ({ channel: r.channel, ok: r.ok })) });
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length > 0)
+      throw new ApiError(
+        502,
+        'delivery_failed',
+        `test alert not delivered: ${failed.map((r) => `${r.channel}: ${r.detail}`).join('; ')}`,
+        { results },
+      );
+    return c.json({ ok: true, results });
   });
 
   app.get('/api/v1/rules', (c) => c.json({ rules: alerts().currentRules() }));

@@ -26,6 +26,15 @@ export interface AlertsApi {
   reloadRules?(rules: VigilConfig['rules'], alerting?: VigilConfig['alerting']): void;
 }
 
+/** The part of the notification pipeline the API uses (`NotificationPipeline` satisfies it). */
+export interface NotificationsApi {
+  channelNames(): string[];
+  /** Sends a clearly-labelled test message to one channel (one attempt, through the outbox). */
+  sendTest(channel: string, now: number): Promise<{ ok: boolean; retryable: boolean; detail: string }>;
+  /** Outbox rows by status (pending, delivered, failed). */
+  outboxCounts?(): { pending: number; delivered: number; failed: number };
+}
+
 /** Stored alerts and their transitions (`AlertRepository` from src/store/sqlite satisfies it). */
 export interface AlertHistoryApi {
   getAlert(id: string): Alert | null;
@@ -51,8 +60,8 @@ export interface ServerDeps {
   readonly rulesFile?: RulesFile;
   readonly status: () => EngineStatus;
   readonly clock: Clock;
-  /** Sends a test notification through the configured channels (`POST /api/v1/test-alert`, operator). */
-  readonly testAlert?: (by: string, channel?: string) => Promise<unknown>;
+  /** The notification pipeline, for `POST /api/v1/test-alert` (operator) and the outbox gauges of `/metrics`. */
+  readonly notifications?: NotificationsApi;
   /** Maximum request body in bytes (default 16 MiB). */
   readonly maxBodyBytes?: number;
 }

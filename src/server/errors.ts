@@ -1,6 +1,6 @@
 /** An error the API answers with as `{error:{code,message,details}}` and the given HTTP status. */
 export class ApiError extends Error {
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 502 | 503;
   readonly code: string;
   readonly details: unknown;
   constructor(status: ApiError['status'], code: string, message: string, details?: unknown) {

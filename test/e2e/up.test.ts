@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TestReceiver } from '../../src/notify/test-receiver.ts';
 import { openStore } from '../../src/store/open.ts';
 
 const bin = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
@@ -141,6 +142,68 @@ describe('vigil up', () => {
     assert.equal(vms.length, 4);
     assert.ok(vms.every((v) => v.lastOutcome?.success === true && v.lastSampleTs !== null));
     await store.close();
+  });
+
+  it('POST /api/v1/test-alert sends a labelled test message through the configured channels', async () => {
+    const good = await new TestReceiver().start();
+    const bad = await new TestReceiver().start();
+    bad.fallback = { status: 500, body: 'receiver down' };
+    writeFileSync(
+      join(dir, 'vigil.yaml'),
+      `${config()}notification_config:
+  webhook:
+    url: ${good.url}/hook
+  pager:
+    type: webhook
+    url: ${bad.url}/pager
+`,
+    );
+    const up = startUp(dir);
+    try {
+      const [, url] = await up.waitFor(/dashboard: (http:\/\/127\.0\.0\.1:\d+)/);
+      const post = (body: unknown) =>
+        fetch(`${url}/api/v1/test-alert`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const one = await post({ channel: 'webhook' });
+      const oneBody = (await one.json()) as { ok: boolean; results: { channel: string; ok: boolean }[] };
+      assert.equal(one.status, 200, JSON.stringify(oneBody));
+      assert.deepEqual(
+        oneBody.results.map((r) => [r.channel, r.ok]),
+        [['webhook', true]],
+      );
+      assert.equal(good.received.length, 1);
+      assert.equal(good.received[0]!.url, '/hook');
+      const payload = JSON.parse(good.received[0]!.body) as { kind: string; title: string; alerts: unknown[] };
+      assert.equal(payload.kind, 'test');
+      assert.match(payload.title, /^\[TEST\] /);
+      assert.equal(bad.received.length, 0, 'a named channel is the only one sent to');
+
+      // Without a channel: every configured channel, and a failing one is reported, not hidden.
+      const all = await post({});
+      const allBody = (await all.json()) as {
+        error: { code: string; message: string; details: { results: { channel: string; ok: boolean }[] } };
+      };
+      assert.equal(all.status, 502);
+      assert.equal(allBody.error.code, 'delivery_failed');
+      assert.match(allBody.error.message, /pager: .*500/);
+      assert.deepEqual(allBody.error.details.results.map((r) => [r.channel, r.ok]).sort(), [
+        ['pager', false],
+        ['webhook', true],
+      ]);
+      assert.equal(good.received.length, 2);
+      assert.equal(bad.received.length, 1);
+
+      const unknown = await post({ channel: 'nope' });
+      assert.equal(unknown.status, 404);
+      assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /configured: /);
+    } finally {
+      up.kill();
+      await good.stop();
+      await bad.stop();
+    }
   });
 
   it('refuses a non-loopback address without API tokens, with a clear message and no stack trace', () => {
