@@ -502,3 +502,34 @@ test('samples older than the expiry TTL (imports, late pushes) neither alert nor
   assert.equal(run.events.length, 0);
   assert.equal(run.state.vms.has('old-vm'), false);
 });
+
+test('a silence ending when the re-notify interval falls due notifies once, not twice', async (t) => {
+  const silence = (fromMin: number, toMin: number): Silence => ({
+    id: '1',
+    matchers: [{ name: 'vm', op: '=', value: 'web-01' }],
+    startsAt: T0 + fromMin * MIN,
+    endsAt: T0 + toMin * MIN,
+    createdBy: 'alice',
+    reason: 'patching',
+    createdAt: T0,
+    expiredAt: null,
+  });
+  const cases = [
+    // critical re-notifies every 5 min, floored at 15: due at 15 (silenced, owed), then at 20 when the silence ends.
+    { name: 'silence 1-20, interval due at 20', from: 1, to: 20, notified: [0, 20, 35] },
+    { name: 'silence 1-17, owed paid at 17', from: 1, to: 17, notified: [0, 17, 32] },
+    { name: 'silence 1-10, nothing owed', from: 1, to: 10, notified: [0, 15, 30] },
+  ];
+  for (const k of cases) {
+    await t.test(k.name, () => {
+      const run = new Run([highCpu({ severity: 'critical' })]);
+      run.silences = [silence(k.from, k.to)];
+      run.series('web-01', Array(36).fill(90));
+      const sent = run.events.filter((e) => e.notify).map((e) => [e.kind, (e.at - T0) / MIN]);
+      assert.deepEqual(
+        sent,
+        k.notified.map((m, i) => [i === 0 ? 'fired' : 'refired', m]),
+      );
+    });
+  }
+});

@@ -711,8 +711,9 @@ function renotify(c: Cycle, rule: AlertRule, key: string, t: SeriesTrack, prevSe
         c.emit('suppressed', a, false);
       }
     } else {
+      // This notification also pays what a silence that just ended held back: nothing is owed any more.
       a = notified(c, describe(c, rule, a, a.startsAt));
-      nt = { ...nt, active: a };
+      nt = { ...nt, active: a, owed: false };
       c.emit('refired', a, true);
     }
   }
