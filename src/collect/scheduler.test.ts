@@ -409,3 +409,30 @@ test('Collector: a cycle that overruns its interval skips the missed ticks', asy
   await collector.stop();
   assert.deepEqual(got, [0, 180_000]);
 });
+
+test('removedVms: what a source listed at its previous discovery and no source lists now; failed discoveries remove nothing', async () => {
+  const clock = new FakeClock(T0);
+  const discovery = new DiscoveryCache();
+  let listA = ['a', 'b', 'c'];
+  let failA = false;
+  const srcA = fakeSource([], undefined, {
+    name: 'a',
+    discover: async () => {
+      if (failA) throw new Error('ARM 503');
+      return listA.map(target);
+    },
+  });
+  const srcB = fakeSource(['c-moved'], undefined, { name: 'b', discover: async () => ['x', 'c'].map(target) });
+  const cycle = () => runCycle([srcA, srcB], ctx(clock, { discovery }));
+  assert.deepEqual((await cycle()).removedVms, [], 'the first discovery has nothing to compare with');
+  listA = ['a'];
+  assert.deepEqual((await cycle()).removedVms, ['b'], 'c is still listed by source b');
+  failA = true;
+  const failed = await cycle();
+  assert.deepEqual(failed.removedVms, []);
+  assert.equal(failed.outcomes.filter((o) => o.vm === 'a').length, 1, 'the cached list is still collected');
+  failA = false;
+  listA = [];
+  assert.deepEqual((await cycle()).removedVms, ['a']);
+  assert.deepEqual((await runCycle([srcA], ctx(clock))).removedVms, [], 'without a cache nothing is compared');
+});

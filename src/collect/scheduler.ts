@@ -64,6 +64,11 @@ export interface CycleResult {
   readonly sourceErrors: SourceError[];
   readonly durationMs: number;
   readonly perSource: SourceCycleStats[];
+  /**
+   * VMs a source listed at its previous discovery and no longer lists (deleted, or filtered out), that no other
+   * source lists either: their alerts expire. Only a discovery that succeeded counts.
+   */
+  readonly removedVms: string[];
 }
 
 /** `timeout after 30s`, `timeout after 1.5s`. */
@@ -154,6 +159,7 @@ export async function runCycle(sources: readonly Source[], ctx: CycleContext): P
   const started = clock.now();
   const sourceErrors: SourceError[] = [];
   const discovered = new Map<Source, boolean>();
+  const dropped = new Set<string>();
   const collectCtx = (signal: AbortSignal): CollectContext => ({ now: ctx.now, intervalMs: ctx.intervalMs, signal });
 
   // 1. Targets of every source (discovery when due), in parallel.
@@ -170,6 +176,10 @@ export async function runCycle(sources: readonly Source[], ctx: CycleContext): P
         const targets = await withTimeout(clock, ctx.timeoutMs, ctx.signal, (signal) =>
           source.discover(collectCtx(signal)),
         );
+        if (cached) {
+          const listed = new Set(targets.map((t) => t.vm));
+          for (const t of cached.targets) if (!listed.has(t.vm)) dropped.add(t.vm);
+        }
         ctx.discovery?.set(source, targets, ctx.now);
         return targets;
       } catch (e) {
@@ -269,7 +279,16 @@ export async function runCycle(sources: readonly Source[], ctx: CycleContext): P
     };
   });
 
-  return { ts: ctx.now, samples, outcomes, sourceErrors, durationMs: Math.max(0, clock.now() - started), perSource };
+  for (const list of targetLists) for (const t of list) dropped.delete(t.vm);
+  return {
+    ts: ctx.now,
+    samples,
+    outcomes,
+    sourceErrors,
+    durationMs: Math.max(0, clock.now() - started),
+    perSource,
+    removedVms: [...dropped],
+  };
 }
 
 function safeStats(source: Source): Record<string, number> | undefined {

@@ -47,6 +47,8 @@ export interface StartOptions {
   readonly onCycle?: (summary: CycleSummary, activeAlerts: number) => void;
   /** Console lines of the `console` notification channel. */
   readonly stdout?: NodeJS.WritableStream;
+  /** Collect from these sources instead of the config's (tests). */
+  readonly sources?: readonly Source[];
 }
 
 export interface RunningVigil {
@@ -63,7 +65,8 @@ export interface RunningVigil {
 export async function startVigil(o: StartOptions): Promise<RunningVigil> {
   const { config } = o.loaded;
   const { clock, log } = o;
-  const sources = buildSources(config, { baseDir: o.loaded.path ? dirname(o.loaded.path) : o.cwd, env: o.env });
+  const sources =
+    o.sources ?? buildSources(config, { baseDir: o.loaded.path ? dirname(o.loaded.path) : o.cwd, env: o.env });
   const store = await openStore(config.storage, { clock });
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   const closeAll = async () => {
@@ -109,7 +112,7 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
       evaluate: (samples, now) => alerts.ingest(samples, [], now),
       patternIntervalMs: PATTERN_INTERVAL_MS,
     });
-    await derived.configure(config.rules, clock.now());
+    await derived.configure(config.rules, clock.now(), config.analytics.patterns);
     engine.onIngest(async (samples, outcomes, now) => {
       alerts.ingest(samples, outcomes, now);
       await derived.afterIngest(samples, now);
@@ -137,6 +140,8 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
       engine.recordCycle(summary, r.perSource.map(sourceStatus));
       for (const e of r.sourceErrors) log.warn(`source ${e.source}: ${e.message}`);
       const now = clock.now();
+      // VMs that discovery no longer lists (deleted): their alerts expire and no no-data rule fires for them.
+      if (r.removedVms.length > 0) alerts.removeVms(r.removedVms, now);
       alerts.tick(now);
       await derived.tick(now);
       if (now - lastPrune >= DAY_MS) {
@@ -164,7 +169,7 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
         try {
           const next = loadConfig({ path: configPath, cwd: o.cwd, env: o.env, ...(o.home ? { home: o.home } : {}) });
           alerts.reloadRules(next.config.rules, next.config.alerting);
-          derived.configure(next.config.rules, clock.now()).catch((e: Error) => {
+          derived.configure(next.config.rules, clock.now(), next.config.analytics.patterns).catch((e: Error) => {
             log.error('anomaly/pattern signals not reconfigured', { error: e.message });
           });
           log.info('config reloaded: alert rules updated', { rules: alerts.currentRules().length });
