@@ -19,6 +19,7 @@ import { AlertRepository } from '../store/sqlite/alert-repository.ts';
 import { AuthRepository } from '../store/sqlite/auth-repository.ts';
 import { OutboxRepository } from '../store/sqlite/outbox-repository.ts';
 import type { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { chartHistory } from './chart-history.ts';
 import { DerivedSignals } from './derived-signals.ts';
 import { Engine } from './engine.ts';
 import type { CycleSummary } from './live-events.ts';
@@ -92,6 +93,7 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
       env: o.env,
       ...(o.stdout ? { stdout: o.stdout } : {}),
       log: (level, message) => log[level](message),
+      history: (alert, now) => chartHistory(store, alert, now),
     });
     const pipelineAbort = new AbortController();
     const pipelineLoop = pipeline.run(pipelineAbort.signal).catch((e: Error) => {

@@ -1,10 +1,9 @@
 import type { Clock } from '../clock.ts';
 import type { NotificationConfig, NotificationsSettings } from '../config/sections/notifications.ts';
-import type { Alert } from '../model/alert.ts';
 import type { ChannelDeps } from './channels/common.ts';
 import { CHANNEL_TYPES, CHANNELS, isChannelType } from './channels/registry.ts';
 import type { Outbox } from './outbox.ts';
-import { NotificationPipeline } from './pipeline.ts';
+import { type HistoryFn, NotificationPipeline } from './pipeline.ts';
 import type { Channel } from './types.ts';
 
 export class NotificationConfigError extends Error {
@@ -49,7 +48,7 @@ export interface BuildPipelineArgs {
   readonly stdout?: ChannelDeps['stdout'];
   readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   readonly groupWaitMs?: number;
-  readonly history?: (alert: Alert, now: number) => readonly number[];
+  readonly history?: HistoryFn;
 }
 
 /** The composition the engine uses: config → channels → pipeline. Unknown route channels fail here. */

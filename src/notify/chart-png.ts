@@ -1,4 +1,4 @@
-import { crc32, deflateSync } from 'node:zlib';
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
 
 function chunk(type: string, data: Buffer): Buffer {
   const len = Buffer.alloc(4);
@@ -85,4 +85,47 @@ export function lineChartPng(
     py = y;
   }
   return encodePng(width, height, img);
+}
+
+/** Decodes a PNG written by `encodePng` (8-bit RGB, filter 0 rows) back to pixels; for tests and checks. */
+export function decodePng(png: Buffer): { width: number; height: number; rgb: Uint8Array } {
+  let at = 8;
+  let width = 0;
+  let height = 0;
+  const idat: Buffer[] = [];
+  while (at < png.length) {
+    const len = png.readUInt32BE(at);
+    const type = png.toString('ascii', at + 4, at + 8);
+    const data = png.subarray(at + 8, at + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      if (data[8] !== 8 || data[9] !== 2) throw new Error('only 8-bit RGB PNGs are supported');
+    } else if (type === 'IDAT') idat.push(data);
+    at += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    if (raw[row] !== 0) throw new Error('only unfiltered PNG rows are supported');
+    rgb.set(raw.subarray(row + 1, row + 1 + width * 3), y * width * 3);
+  }
+  return { width, height, rgb };
+}
+
+/** How many pixel columns of a chart contain the line colour: one sample draws a dot (5), a series spans the width. */
+export function chartLineColumns(png: Buffer, colour: string): number {
+  const { width, height, rgb } = decodePng(png);
+  const [r, g, b] = hex(colour);
+  let n = 0;
+  for (let x = 0; x < width; x++)
+    for (let y = 0; y < height; y++) {
+      const i = (y * width + x) * 3;
+      if (rgb[i] === r && rgb[i + 1] === g && rgb[i + 2] === b) {
+        n++;
+        break;
+      }
+    }
+  return n;
 }

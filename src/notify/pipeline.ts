@@ -26,8 +26,31 @@ export interface PipelineOptions {
   readonly concurrencyPerChannel?: number;
   readonly random?: () => number;
   readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
-  /** Recent values of an alert's metric (e.g. the last 6 hours from the store) for email charts. */
-  readonly history?: (alert: Alert, now: number) => readonly number[];
+  /**
+   * Recent values of an alert's metric up to `now`, oldest first (the engine reads the last hours from the store),
+   * for email charts. Read when the message is sent; `now` is the message's creation time, so retries show the
+   * same chart.
+   */
+  readonly history?: HistoryFn;
+}
+
+export type HistoryFn = (alert: Alert, now: number) => readonly number[] | Promise<readonly number[]>;
+
+/** Most points a chart gets: longer histories are averaged into this many buckets. */
+export const CHART_MAX_POINTS = 240;
+
+/** Averages `values` into at most `max` evenly sized buckets (order kept). */
+export function downsample(values: readonly number[], max: number): number[] {
+  if (values.length <= max) return [...values];
+  const out: number[] = [];
+  for (let b = 0; b < max; b++) {
+    const from = Math.floor((b * values.length) / max);
+    const to = Math.floor(((b + 1) * values.length) / max);
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += values[i]!;
+    out.push(sum / (to - from));
+  }
+  return out;
 }
 
 interface Group {
@@ -56,7 +79,7 @@ export class NotificationPipeline {
   private readonly inFlight = new Set<number>();
   private readonly readyAt = new Map<string, number>();
   private readonly allSecrets: string[];
-  private readonly history: ((alert: Alert, now: number) => readonly number[]) | undefined;
+  private readonly history: HistoryFn | undefined;
   private deferredUntil: number | null = null;
   private wake: AbortController | null = null;
   private seq = 0;
@@ -143,19 +166,19 @@ export class NotificationPipeline {
         createdAt: now,
         alerts,
       };
-      this.outbox.enqueue(this.withSeries(batch, now), now);
+      this.outbox.enqueue(batch, now);
       n++;
     }
     return n;
   }
 
-  private withSeries(batch: Batch, now: number): Batch {
-    const ch = this.channels.get(batch.channel);
-    if (!this.history || ch?.type !== 'email') return batch;
+  /** Adds the charted alerts' recent metric values (email only), read at send time up to the batch's creation. */
+  private async withSeries(batch: Batch, ch: Channel): Promise<Batch> {
+    if (!this.history || ch.type !== 'email' || batch.series || batch.alerts.length === 0) return batch;
     const series: Record<string, readonly number[]> = {};
-    for (const a of batch.alerts.slice(0, 5)) {
+    for (const a of batch.alerts.slice(0, 1)) {
       try {
-        series[a.fingerprint] = this.history(a, now).slice(-500);
+        series[a.fingerprint] = downsample(await this.history(a, batch.createdAt), CHART_MAX_POINTS);
       } catch (e) {
         this.logFn('warn', `chart history for ${a.fingerprint} unavailable: ${(e as Error).message}`);
       }
@@ -242,7 +265,7 @@ export class NotificationPipeline {
     const started = this.clock.now();
     let result: SendResult;
     try {
-      result = await ch.send(row.batch);
+      result = await ch.send(await this.withSeries(row.batch, ch));
     } catch (e) {
       result = { ok: false, retryable: true, detail: `channel error: ${(e as Error).message}` };
     }

@@ -14,7 +14,7 @@ export interface Batch {
   readonly alerts: readonly Alert[];
   /** For `notification_failed`: which channel failed and why (already redacted). */
   readonly failure?: { readonly channel: string; readonly detail: string; readonly attempts: number };
-  /** Recent values of each alert's metric by fingerprint (oldest first), for charts; captured at flush. */
+  /** Recent values of the charted alert's metric by fingerprint (oldest first); added at send time, not stored. */
   readonly series?: Readonly<Record<string, readonly number[]>>;
 }
 

@@ -9,6 +9,7 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { FakeClock } from '../../src/clock.ts';
 import { buildChannels } from '../../src/notify/build.ts';
+import { chartLineColumns, lineChartPng } from '../../src/notify/chart-png.ts';
 import { firedEvent, sampleAlert } from '../../src/notify/fixtures.ts';
 import { MemoryOutbox } from '../../src/notify/outbox.ts';
 import { NotificationPipeline } from '../../src/notify/pipeline.ts';
@@ -63,6 +64,8 @@ after(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
+const historyCalls: number[] = [];
+
 function pipeline(password: string, logs: string[]) {
   const clock = new FakeClock();
   const channels = buildChannels(
@@ -89,7 +92,10 @@ function pipeline(password: string, logs: string[]) {
     defaultChannels: ['email'],
     retry: { jitterRatio: 0 },
     log: (_l, m) => logs.push(m),
-    history: (a) => (a.vm === 'web-01' ? [40, 55, 70, 90, 97.5] : []),
+    history: async (a, now) => {
+      historyCalls.push(now);
+      return a.vm === 'web-01' ? [40, 55, 70, 90, 97.5] : [];
+    },
   });
   return { p, outbox, clock };
 }
@@ -114,7 +120,10 @@ test('email over STARTTLS with auth: subject, HTML with colour bar and table, te
   assert.equal(chart.contentType, 'image/png');
   assert.deepEqual([...chart.content.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   assert.equal(chart.content.readUInt32BE(16), 240, 'PNG width from IHDR');
-  assert.deepEqual(outbox.get(1)?.batch.series?.['high_cpu/web-01'], [40, 55, 70, 90, 97.5], 'history kept in the row');
+  // the chart draws the metric's history (a line across the width), not the alert's single value (a 5-px dot)
+  assert.ok(chartLineColumns(chart.content, '#FF0000') > 200, 'chart line spans the history');
+  assert.deepEqual(historyCalls, [outbox.get(1)!.batch.createdAt], 'history read up to the message time');
+  assert.equal(outbox.get(1)?.batch.series, undefined, 'history is read at send time, not stored in the row');
   const to = Array.isArray(mail.to) ? mail.to : [mail.to];
   assert.deepEqual(
     to.flatMap((t) => t?.value.map((v) => v.address)),
@@ -131,4 +140,9 @@ test('email: a wrong password fails without retry and never shows the password',
   const all = JSON.stringify(outbox.log({})) + logs.join('\n');
   assert.match(all, /EAUTH|535/);
   assert.ok(!all.includes('wrong-password-xyz'));
+});
+
+test('chart: one sample is a dot, a history is a line across the chart', () => {
+  assert.equal(chartLineColumns(lineChartPng([97.5], 95, '#FF0000'), '#FF0000'), 5);
+  assert.ok(chartLineColumns(lineChartPng([40, 97.5], 95, '#FF0000'), '#FF0000') > 200);
 });

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { chartLineColumns } from '../../src/notify/chart-png.ts';
 import { TestReceiver } from '../../src/notify/test-receiver.ts';
 import { openStore } from '../../src/store/open.ts';
 import { installFakeAz } from '../fakes/azure/az.ts';
@@ -103,6 +104,7 @@ rules:
     metric: cpu_percent
     threshold: 0
     comparison: ">="
+    for: 5s
     severity: critical
     match: { vm: ssh-host-01 }
     notification_channels: [email, slack, webhook]
@@ -163,6 +165,11 @@ notification_config:
       const mail = await simpleParser(mails[0]!);
       assert.match(mail.subject ?? '', /^\[CRITICAL\] .*ssh-host-01/);
       assert.match(mail.text ?? '', /ssh-host-01/);
+      // fired on the second cycle (for: 5s), so the chart draws the stored history (>= 2 samples): a line
+      // across the chart, not the single dot of the alert's current value
+      const chart = mail.attachments.find((a) => a.cid === 'chart@vigil');
+      assert.ok(chart, 'chart attached');
+      assert.ok(chartLineColumns(chart.content, '#FF0000') > 100, 'chart drawn from more than one sample');
       assert.match(slack.received[0]!.body, /ssh-host-01/);
       const hook = JSON.parse(webhook.received[0]!.body) as Record<string, unknown>;
       assert.match(JSON.stringify(hook), /high_cpu_seen/);
