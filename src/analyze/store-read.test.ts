@@ -112,3 +112,25 @@ test('readFleetPatterns: a resource group down while the rest is fine', async ()
   assert.equal(found[0].pattern, 'network_partition');
   assert.deepEqual(found[0].affectedVms, ['a1', 'a2']);
 });
+
+test('readFleetPatterns reads back as far as the longest configured window (cascading, network partition)', async () => {
+  // Three VMs failed 90 min ago: outside every default window, inside a 2 h cascading window.
+  const outcomes: CollectionOutcome[] = ['a', 'b', 'c'].flatMap((vm, k) =>
+    [0, 1].map((i) => ({
+      vm,
+      labels: { resource_group: `rg-${vm}` },
+      ts: NOW - 90 * 60_000 + k * 10_000 + i * 30_000,
+      success: false,
+      errorMessage: 'Connection timeout',
+      durationMs: 50,
+    })),
+  );
+  const store = memoryStore([], outcomes);
+  assert.deepEqual(await readFleetPatterns(store, NOW), []);
+  const wide = await readFleetPatterns(store, NOW, { cascading: { windowMs: 2 * 3_600_000 } });
+  assert.deepEqual(
+    wide.map((p) => p.pattern),
+    ['cascading_failures'],
+  );
+  assert.deepEqual(await readFleetPatterns(store, NOW, { cascading: { windowMs: 2 * 3_600_000, enabled: false } }), []);
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { analyticsSchema } from './sections/analytics.ts';
 import { collectionSchema } from './sections/collection.ts';
 import { notificationConfigSchema, notificationsSchema, unknownChannelIssues } from './sections/notifications.ts';
 import { alertingSchema, ruleSchema } from './sections/rules.ts';
@@ -19,6 +20,7 @@ export const configObjectSchema = z
     notification_config: notificationConfigSchema,
     notifications: notificationsSchema.prefault({}),
     server: serverSchema.prefault({}),
+    analytics: analyticsSchema.prefault({}),
   })
   .strict();
 

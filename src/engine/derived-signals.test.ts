@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AlertService } from '../alerting/service.ts';
+import type { FleetPatternOverrides } from '../analyze/patterns/fleet-patterns.ts';
 import { ruleSchema } from '../config/sections/rules.ts';
 import type { AlertEvent, CollectionOutcome, Sample } from '../model/index.ts';
 import { openStore } from '../store/open.ts';
@@ -20,7 +21,7 @@ describe('derived signals: anomaly and pattern rules', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function setup(name: string, rules: unknown[]) {
+  async function setup(name: string, rules: unknown[], patterns: FleetPatternOverrides = {}) {
     const store = await openStore({ path: join(dir, `${name}.db`) });
     const parsed = rules.map((r) => ruleSchema.parse(r));
     const events: AlertEvent[] = [];
@@ -34,7 +35,7 @@ describe('derived signals: anomaly and pattern rules', () => {
       evaluate: (s, now) => alerts.ingest(s, [], now),
       patternIntervalMs: MIN,
     });
-    await derived.configure(parsed, T0);
+    await derived.configure(parsed, T0, patterns);
     return { store, alerts, derived, events };
   }
 
@@ -123,6 +124,40 @@ describe('derived signals: anomaly and pattern rules', () => {
     for (let m = 3; m < 8; m++) await store.recordOutcomes(vms.map(([vm, rg]) => outcome(vm, rg, T0 + m * MIN, true)));
     await derived.tick(T0 + 7 * MIN);
     assert.equal(events.filter((e) => e.kind === 'resolved').length, 1);
+    await store.close();
+  });
+
+  it('pattern rules use the configured thresholds (analytics.patterns), also after a reload', async () => {
+    const rules = [
+      { name: 'partition', type: 'pattern', pattern: 'network_partition', severity: 'critical', threshold: 0.6 },
+    ];
+    // Only 2 of 3 VMs of rg-a fail: below the default 70 % share, above a configured 60 %.
+    const { store, derived, events } = await setup('pattern-config', rules);
+    const outcome = (vm: string, ts: number, ok: boolean): CollectionOutcome => ({
+      vm,
+      labels: { resource_group: vm.startsWith('a') ? 'rg-a' : 'rg-b' },
+      ts,
+      success: ok,
+      errorMessage: ok ? null : 'Connection timeout',
+      durationMs: 30,
+    });
+    const round = (m: number) =>
+      store.recordOutcomes(
+        ['a1', 'a2', 'a3', 'b1', 'b2'].map((vm) => outcome(vm, T0 + m * MIN, !['a1', 'a2'].includes(vm))),
+      );
+    await round(0);
+    await derived.tick(T0);
+    assert.equal(events.filter((e) => e.kind === 'fired').length, 0);
+    await derived.configure(
+      rules.map((r) => ruleSchema.parse(r)),
+      T0 + MIN,
+      { networkPartition: { minShare: 0.6 } },
+    );
+    await round(1);
+    await derived.tick(T0 + MIN);
+    const fired = events.filter((e) => e.kind === 'fired');
+    assert.equal(fired.length, 1);
+    assert.equal(fired[0]!.alert.labels.resource_group, 'rg-a');
     await store.close();
   });
 });

@@ -4,6 +4,7 @@
  * same rules engine, so they alert, silence and resolve like any threshold rule.
  */
 import { LiveAnomalyScorer } from '../analyze/anomaly/live.ts';
+import type { FleetPatternOverrides } from '../analyze/patterns/fleet-patterns.ts';
 import { PatternMonitor } from '../analyze/patterns/monitor.ts';
 import type { RuleConfig } from '../config/sections/rules.ts';
 import { ANOMALY_SCORE_METRIC, FLEET_PATTERN_METRIC, type Sample, STANDARD_METRICS } from '../model/index.ts';
@@ -43,8 +44,11 @@ export class DerivedSignals {
     this.deps = deps;
   }
 
-  /** Applies the rules in force (at start and on every config reload); primes new anomaly baselines from history. */
-  async configure(rules: readonly RuleConfig[], now: number): Promise<void> {
+  /**
+   * Applies the rules in force and the fleet-pattern settings (`analytics.patterns`), at start and on every config
+   * reload; primes new anomaly baselines from history.
+   */
+  async configure(rules: readonly RuleConfig[], now: number, patterns: FleetPatternOverrides = {}): Promise<void> {
     const needs = derivedNeeds(rules);
     const same =
       this.scorer !== null &&
@@ -56,7 +60,9 @@ export class DerivedSignals {
       await scorer.prime(this.deps.store, now);
       this.scorer = scorer;
     }
-    this.monitor = needs.patterns ? (this.monitor ?? new PatternMonitor()) : null;
+    if (!needs.patterns) this.monitor = null;
+    else if (this.monitor) this.monitor.configure(patterns);
+    else this.monitor = new PatternMonitor(patterns);
   }
 
   /** After-ingest hook: scores the new samples, stores the scores and evaluates them. */

@@ -541,7 +541,7 @@ export function createServer(deps: ServerDeps) {
         'fleet patterns span tenants: they need an admin token of the default tenant',
       );
     }
-    return c.json({ patterns: await readFleetPatterns(deps.store, deps.clock.now()) });
+    return c.json({ patterns: await readFleetPatterns(deps.store, deps.clock.now(), deps.config.analytics.patterns) });
   });
 
   // Alerts, silences, rules: answer 503 until the alert service is wired.

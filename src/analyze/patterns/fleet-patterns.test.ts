@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { CollectionOutcome } from '../../model/outcome.ts';
 import type { Sample } from '../../model/sample.ts';
-import { detectFleetPatterns, type FleetPatternName, patternAlertDraft } from './fleet-patterns.ts';
+import {
+  detectFleetPatterns,
+  type FleetPatternName,
+  fleetPatternLookbackMs,
+  patternAlertDraft,
+} from './fleet-patterns.ts';
 
 const NOW = Date.UTC(2026, 0, 5, 12);
 const S = 1000;
@@ -82,16 +87,97 @@ test('resource exhaustion: memory saturated, then collections fail', () => {
   assert.match(r.evidence[0], /memory_percent reached 97.0%/);
 });
 
-test('heartbeat degradation: latency rising 100 → 400 ms over 30 min', () => {
-  const outcomes = Array.from({ length: 12 }, (_, i) =>
-    out('web', (30 - i * 2.5) * 60 * S, true, 'rg-a', '', 100 + i * 30),
+/** One attempt a minute over the last `n` minutes with the given latencies (oldest first). */
+const attempts = (vm: string, latencies: readonly number[]): CollectionOutcome[] =>
+  latencies.map((ms, i) => out(vm, (latencies.length - i) * 60 * S - S, true, 'rg-a', '', ms));
+
+test('heartbeat degradation: median latency rising 200 ms → 3 s over 30 min', () => {
+  const outcomes = attempts(
+    'web',
+    Array.from({ length: 30 }, (_, i) => 200 + i * 100 + (i % 3) * 40),
   );
   const p = detectFleetPatterns({ outcomes, samples: [], now: NOW });
   const h = p.find((x) => x.pattern === 'heartbeat_degradation');
-  assert.ok(h);
-  assert.ok(h.confidence > 0.8);
-  const flat = Array.from({ length: 12 }, (_, i) => out('web', (30 - i * 2.5) * 60 * S, true, 'rg-a', '', 100));
+  assert.ok(h, JSON.stringify(p));
+  assert.ok(h.confidence > 0.8, String(h.confidence));
+  assert.match(h.evidence[0], /median collection latency \d+ ms → \d+ ms/);
+  const flat = attempts('web', Array(30).fill(100));
   assert.equal(detectFleetPatterns({ outcomes: flat, samples: [], now: NOW }).length, 0);
+});
+
+test('heartbeat degradation: a small absolute rise (71 → 122 ms, the demo fleet) is not degradation', () => {
+  const outcomes = attempts(
+    'web',
+    Array.from({ length: 30 }, (_, i) => 71 + (51 * i) / 29),
+  );
+  assert.equal(detectFleetPatterns({ outcomes, samples: [], now: NOW }).length, 0);
+  // It is a real (small) rise: with both floors lowered it is reported.
+  const low = detectFleetPatterns(
+    { outcomes, samples: [], now: NOW },
+    { heartbeat: { minIncreaseMs: 20, minRatio: 1.3 } },
+  );
+  assert.deepEqual(names(low), ['heartbeat_degradation']);
+});
+
+test('heartbeat degradation: too few attempts raise nothing, however steep', () => {
+  const outcomes = attempts(
+    'web',
+    Array.from({ length: 20 }, (_, i) => 200 + i * 500),
+  );
+  assert.equal(detectFleetPatterns({ outcomes, samples: [], now: NOW }).length, 0);
+});
+
+test('property: random-noise latencies around a steady level raise no heartbeat degradation', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 20, max: 5000 }), // steady level, ms
+      fc.double({ min: 0, max: 0.6, noNaN: true }), // relative noise
+      fc.integer({ min: 30, max: 120 }), // attempts
+      fc.integer(), // seed
+      (level, noise, n, seed) => {
+        let x = seed >>> 0 || 1;
+        const rand = () => {
+          x ^= x << 13;
+          x ^= x >>> 17;
+          x ^= x << 5;
+          return (x >>> 0) / 2 ** 32;
+        };
+        // Mostly ±noise, with an occasional slow attempt (3× the level), as real collections do.
+        const lat = Array.from({ length: n }, () =>
+          rand() < 0.05 ? level * 3 : level * (1 + noise * (2 * rand() - 1)),
+        );
+        const p = detectFleetPatterns({ outcomes: attempts('vm', lat), samples: [], now: NOW });
+        assert.equal(p.filter((q) => q.pattern === 'heartbeat_degradation').length, 0, JSON.stringify(p));
+      },
+    ),
+    // A fixed seed: the same 300 cases every run (a statistical test has a small false-alarm rate by design).
+    { numRuns: 300, seed: 20260505 },
+  );
+});
+
+test('a disabled pattern is not reported; windows and thresholds come from the overrides', () => {
+  const outcomes = [
+    ...['a1', 'a2', 'a3'].map((vm) => out(vm, 30 * S, false, 'rg-a')),
+    ...['b1', 'b2', 'b3', 'b4'].map((vm) => out(vm, 30 * S, true, 'rg-b')),
+  ];
+  const input = { outcomes, samples: [], now: NOW };
+  assert.deepEqual(names(detectFleetPatterns(input)), ['network_partition']);
+  assert.deepEqual(names(detectFleetPatterns(input, { networkPartition: { enabled: false } })), []);
+  // Outside a 20 s window the failures are not seen.
+  assert.deepEqual(names(detectFleetPatterns(input, { networkPartition: { windowMs: 20 * S } })), []);
+  // Two failing VMs of three are below a 90 % share.
+  const two = outcomes.map((o) => (o.vm === 'a3' ? { ...o, success: true, errorMessage: null } : o));
+  assert.deepEqual(names(detectFleetPatterns({ ...input, outcomes: two })), []);
+  assert.deepEqual(names(detectFleetPatterns({ ...input, outcomes: two }, { networkPartition: { minShare: 0.6 } })), [
+    'network_partition',
+  ]);
+});
+
+test('fleetPatternLookbackMs: the longest enabled window, cascading and network partition included', () => {
+  assert.equal(fleetPatternLookbackMs(), 3_600_000);
+  assert.equal(fleetPatternLookbackMs({ cascading: { windowMs: 7_200_000 } }), 7_200_000);
+  assert.equal(fleetPatternLookbackMs({ networkPartition: { windowMs: 5_400_000 } }), 5_400_000);
+  assert.equal(fleetPatternLookbackMs({ diskContention: { enabled: false }, heartbeat: { enabled: false } }), 600_000);
 });
 
 test('load imbalance: CPU 95 % vs 10 % in one group; balanced group quiet', () => {

@@ -3,7 +3,7 @@
 import type { Labels } from '../../model/labels.ts';
 import type { CollectionOutcome } from '../../model/outcome.ts';
 import type { Sample } from '../../model/sample.ts';
-import { theilSen } from '../trend.ts';
+import { mannKendallZ, median, theilSen } from '../trend.ts';
 
 export type FleetPatternName =
   | 'cascading_failures'
@@ -28,19 +28,37 @@ export interface FleetPattern {
   readonly detectedAt: number;
 }
 
+/** Each pattern's switch, window and thresholds (config: `analytics.patterns.<pattern>`, docs/configuration.md). */
 export interface FleetPatternConfig {
-  readonly cascading: { windowMs: number; minVms: number; minEvents: number; breachPercent: number };
-  readonly resourceExhaustion: { windowMs: number; saturationPercent: number; minEvents: number };
+  readonly cascading: { enabled: boolean; windowMs: number; minVms: number; minEvents: number; breachPercent: number };
+  readonly resourceExhaustion: { enabled: boolean; windowMs: number; saturationPercent: number; minEvents: number };
   readonly networkPartition: {
+    enabled: boolean;
     windowMs: number;
     groupLabels: readonly string[];
     minGroupVms: number;
     minShare: number;
     maxOthersShare: number;
   };
-  readonly heartbeat: { windowMs: number; minAttempts: number; minRatio: number };
-  readonly loadImbalance: { windowMs: number; groupLabel: string; minVms: number; spreadPercent: number };
+  readonly heartbeat: {
+    enabled: boolean;
+    windowMs: number;
+    /** Attempts in the window (each third, compared, needs a third of them). */
+    minAttempts: number;
+    /** Median latency of the last third ≥ minRatio × the first third's … */
+    minRatio: number;
+    /** … and at least minIncreaseMs higher. */
+    minIncreaseMs: number;
+  };
+  readonly loadImbalance: {
+    enabled: boolean;
+    windowMs: number;
+    groupLabel: string;
+    minVms: number;
+    spreadPercent: number;
+  };
   readonly diskContention: {
+    enabled: boolean;
     windowMs: number;
     lookbackMs: number;
     groupLabel: string;
@@ -51,18 +69,26 @@ export interface FleetPatternConfig {
 
 /** Defaults: the seed's windows where it had one (300/600/180 s), longer where a trend needs history. */
 export const DEFAULT_FLEET_PATTERN_CONFIG: FleetPatternConfig = {
-  cascading: { windowMs: 300_000, minVms: 3, minEvents: 5, breachPercent: 90 },
-  resourceExhaustion: { windowMs: 600_000, saturationPercent: 95, minEvents: 3 },
+  cascading: { enabled: true, windowMs: 300_000, minVms: 3, minEvents: 5, breachPercent: 90 },
+  resourceExhaustion: { enabled: true, windowMs: 600_000, saturationPercent: 95, minEvents: 3 },
   networkPartition: {
+    enabled: true,
     windowMs: 180_000,
     groupLabels: ['resource_group', 'region', 'source'],
     minGroupVms: 2,
     minShare: 0.7,
     maxOthersShare: 0.3,
   },
-  heartbeat: { windowMs: 1_800_000, minAttempts: 6, minRatio: 1.5 },
-  loadImbalance: { windowMs: 600_000, groupLabel: 'resource_group', minVms: 2, spreadPercent: 40 },
-  diskContention: { windowMs: 600_000, lookbackMs: 3_600_000, groupLabel: 'resource_group', minVms: 2, ioFactor: 3 },
+  heartbeat: { enabled: true, windowMs: 3_600_000, minAttempts: 30, minRatio: 1.5, minIncreaseMs: 500 },
+  loadImbalance: { enabled: true, windowMs: 600_000, groupLabel: 'resource_group', minVms: 2, spreadPercent: 40 },
+  diskContention: {
+    enabled: true,
+    windowMs: 600_000,
+    lookbackMs: 3_600_000,
+    groupLabel: 'resource_group',
+    minVms: 2,
+    ioFactor: 3,
+  },
 };
 
 export interface FleetPatternInput {
@@ -98,7 +124,7 @@ function pattern(
   };
 }
 
-function mergeConfig(o: FleetPatternOverrides = {}): FleetPatternConfig {
+export function mergeConfig(o: FleetPatternOverrides = {}): FleetPatternConfig {
   const d = DEFAULT_FLEET_PATTERN_CONFIG;
   return {
     cascading: { ...d.cascading, ...o.cascading },
@@ -115,13 +141,15 @@ const SATURATION_METRICS = new Set(['cpu_percent', 'memory_percent', 'disk_perce
 /** Detects every fleet failure pattern present at `now`, strongest first. */
 export function detectFleetPatterns(input: FleetPatternInput, overrides: FleetPatternOverrides = {}): FleetPattern[] {
   const cfg = mergeConfig(overrides);
+  const on = <T extends { enabled: boolean }>(c: T, detect: (i: FleetPatternInput, c: T) => FleetPattern[]) =>
+    c.enabled ? detect(input, c) : [];
   const found = [
-    ...detectCascading(input, cfg.cascading),
-    ...detectResourceExhaustion(input, cfg.resourceExhaustion),
-    ...detectNetworkPartition(input, cfg.networkPartition),
-    ...detectHeartbeatDegradation(input, cfg.heartbeat),
-    ...detectLoadImbalance(input, cfg.loadImbalance),
-    ...detectDiskContention(input, cfg.diskContention),
+    ...on(cfg.cascading, detectCascading),
+    ...on(cfg.resourceExhaustion, detectResourceExhaustion),
+    ...on(cfg.networkPartition, detectNetworkPartition),
+    ...on(cfg.heartbeat, detectHeartbeatDegradation),
+    ...on(cfg.loadImbalance, detectLoadImbalance),
+    ...on(cfg.diskContention, detectDiskContention),
   ];
   return found.sort((a, b) => b.confidence - a.confidence || a.pattern.localeCompare(b.pattern));
 }
@@ -255,7 +283,27 @@ export function detectNetworkPartition(
   return out;
 }
 
-/** A VM's collection latency trending up (last third vs first third of the window) or timeouts becoming frequent. */
+/** How far back the enabled detectors look: the longest of their windows (disk contention's baseline included). */
+export function fleetPatternLookbackMs(overrides: FleetPatternOverrides = {}): number {
+  const c = mergeConfig(overrides);
+  const windows = [
+    c.cascading.enabled ? c.cascading.windowMs : 0,
+    c.resourceExhaustion.enabled ? c.resourceExhaustion.windowMs : 0,
+    c.networkPartition.enabled ? c.networkPartition.windowMs : 0,
+    c.heartbeat.enabled ? c.heartbeat.windowMs : 0,
+    c.loadImbalance.enabled ? c.loadImbalance.windowMs : 0,
+    c.diskContention.enabled ? Math.max(c.diskContention.lookbackMs, c.diskContention.windowMs) : 0,
+  ];
+  return Math.max(...windows);
+}
+
+/**
+ * A VM's collection latency trending up, or timeouts becoming frequent. Latency: with at least `minAttempts` in the
+ * window, the median of the last third of the attempts against the median of the first third (medians, so a few slow
+ * attempts do not count) is at least `minRatio` times and `minIncreaseMs` higher, and the whole window rises
+ * monotonically (Mann-Kendall Z > 2.33, Theil-Sen slope > 0). Noise around a steady level, or a 70 → 120 ms wobble,
+ * is not degradation.
+ */
 export function detectHeartbeatDegradation(
   input: FleetPatternInput,
   c: FleetPatternConfig['heartbeat'],
@@ -272,30 +320,43 @@ export function detectHeartbeatDegradation(
     if (list.length < c.minAttempts) continue;
     list.sort((a, b) => a.ts - b.ts);
     const third = Math.max(1, Math.floor(list.length / 3));
-    const mean = (xs: CollectionOutcome[]) => xs.reduce((s, o) => s + o.durationMs, 0) / xs.length;
-    const early = mean(list.slice(0, third));
-    const late = mean(list.slice(-third));
+    const med = (xs: CollectionOutcome[]) => median(xs.map((o) => o.durationMs));
+    const early = med(list.slice(0, third));
+    const late = med(list.slice(-third));
     const ratio = early > 0 ? late / early : late > 0 ? Number.POSITIVE_INFINITY : 1;
+    const increase = late - early;
     const timeouts = (xs: CollectionOutcome[]) =>
       xs.filter((o) => !o.success && /timeout|timed out/i.test(o.errorMessage ?? '')).length;
     const earlyTimeouts = timeouts(list.slice(0, third));
     const lateTimeouts = timeouts(list.slice(-third));
-    const slope = theilSen(
-      list.map((o) => (o.ts - list[0].ts) / 60_000),
-      list.map((o) => o.durationMs),
-    ).slope;
-    const latencyUp = ratio >= c.minRatio && slope > 0;
+    // The rank trend test and the slope are O(n²): only for the rare VM whose medians already moved enough.
+    const medianUp = ratio >= c.minRatio && increase >= c.minIncreaseMs;
+    const latencies = list.map((o) => o.durationMs);
+    const mk = medianUp ? mannKendallZ(latencies) : 0;
+    const slope = medianUp
+      ? theilSen(
+          list.map((o) => (o.ts - list[0].ts) / 60_000),
+          latencies,
+          20_000,
+        ).slope
+      : 0;
+    // A monotonic rise significant at the 1 % level (one-sided), not two noisy thirds that happen to differ.
+    const latencyUp = medianUp && mk > 2.33 && slope > 0;
     const timeoutsUp = lateTimeouts > earlyTimeouts && lateTimeouts >= 2;
     if (!latencyUp && !timeoutsUp) continue;
-    const confidence = Math.max(latencyUp ? (ratio - 1) / (2 * (c.minRatio - 1) || 1) : 0, lateTimeouts / third);
+    // 0.5 at the minimum ratio and increase, 1 at twice them.
+    const latencyConfidence = latencyUp
+      ? Math.min((ratio - 1) / (2 * (c.minRatio - 1)), c.minIncreaseMs > 0 ? increase / (2 * c.minIncreaseMs) : 1)
+      : 0;
+    const confidence = Math.max(latencyConfidence, timeoutsUp ? lateTimeouts / third : 0);
     out.push(
       pattern(
         'heartbeat_degradation',
         confidence,
         [vm],
         [
-          `${vm}: collection latency ${Math.round(early)} ms → ${Math.round(late)} ms (×${Number.isFinite(ratio) ? ratio.toFixed(1) : '∞'}, +${slope.toFixed(0)} ms/min) over ${list.length} attempts`,
-          `timeouts: ${earlyTimeouts} early, ${lateTimeouts} late`,
+          `${vm}: median collection latency ${Math.round(early)} ms → ${Math.round(late)} ms (×${Number.isFinite(ratio) ? ratio.toFixed(1) : '∞'}, +${slope.toFixed(0)} ms/min) over ${list.length} attempts`,
+          `timeouts: ${earlyTimeouts} early, ${lateTimeouts} late${latencyUp ? `; trend test Z = ${mk.toFixed(1)}` : ''}`,
         ],
         input.now,
       ),

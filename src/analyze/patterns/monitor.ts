@@ -17,12 +17,17 @@ export function patternLabels(p: FleetPattern): Record<string, string> {
 }
 
 export class PatternMonitor {
-  private readonly overrides: FleetPatternOverrides;
+  private overrides: FleetPatternOverrides;
   private active = new Map<string, Record<string, string>>();
   /** The findings of the last run, for status pages and messages. */
   last: FleetPattern[] = [];
 
   constructor(overrides: FleetPatternOverrides = {}) {
+    this.overrides = overrides;
+  }
+
+  /** Applies new windows and thresholds (a config reload); the active scopes are kept so gone ones still resolve. */
+  configure(overrides: FleetPatternOverrides): void {
     this.overrides = overrides;
   }
 

@@ -2,27 +2,22 @@
 import type { Sample } from '../../model/sample.ts';
 import type { Store } from '../../store/store.ts';
 import {
-  DEFAULT_FLEET_PATTERN_CONFIG,
   detectFleetPatterns,
   type FleetPattern,
   type FleetPatternOverrides,
+  fleetPatternLookbackMs,
 } from './fleet-patterns.ts';
 
 const METRICS = ['cpu_percent', 'memory_percent', 'disk_percent', 'disk_read_bytes', 'disk_write_bytes'];
 
-/** Detects fleet failure patterns from the store at `now`. */
+/** Detects fleet failure patterns from the store at `now`, with the configured windows and thresholds. */
 export async function readFleetPatterns(
   store: Store,
   now: number,
   overrides: FleetPatternOverrides = {},
 ): Promise<FleetPattern[]> {
-  const d = DEFAULT_FLEET_PATTERN_CONFIG;
-  const lookbackMs = Math.max(
-    overrides.heartbeat?.windowMs ?? d.heartbeat.windowMs,
-    overrides.diskContention?.lookbackMs ?? d.diskContention.lookbackMs,
-    overrides.resourceExhaustion?.windowMs ?? d.resourceExhaustion.windowMs,
-    overrides.loadImbalance?.windowMs ?? d.loadImbalance.windowMs,
-  );
+  // Every detector's window counts, cascading and network partition included.
+  const lookbackMs = fleetPatternLookbackMs(overrides);
   const from = now - lookbackMs;
   const outcomes = await store.outcomes({ from, to: now });
   const samples: Sample[] = [];

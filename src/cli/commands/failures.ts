@@ -15,7 +15,7 @@ export function register(program: Command, io: CliIo): void {
       const { config } = loadEffectiveConfig(cmd, io);
       const store = await openMetricsStore(config.storage);
       try {
-        const found = await readFleetPatterns(store, systemClock.now());
+        const found = await readFleetPatterns(store, systemClock.now(), config.analytics.patterns);
         if (opts.json) {
           io.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
           return;
