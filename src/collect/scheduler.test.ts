@@ -431,8 +431,70 @@ test('removedVms: what a source listed at its previous discovery and no source l
   const failed = await cycle();
   assert.deepEqual(failed.removedVms, []);
   assert.equal(failed.outcomes.filter((o) => o.vm === 'a').length, 1, 'the cached list is still collected');
+  await clock.advance(60_000); // a failed discovery is retried after one interval
   failA = false;
   listA = [];
   assert.deepEqual((await cycle()).removedVms, ['a']);
   assert.deepEqual((await runCycle([srcA], ctx(clock))).removedVms, [], 'without a cache nothing is compared');
+});
+
+test('a failing discovery backs off (1, 2, 4... intervals, at most the discovery period) and honours retryAtMs', async () => {
+  const clock = new FakeClock(T0);
+  const cache = new DiscoveryCache();
+  let failWith: (Error & { retryAtMs?: number }) | null = null;
+  const src = fakeSource(['a', 'b'], undefined, { discoverEveryMs: 600_000 });
+  const discover = src.discover.bind(src);
+  let tries = 0;
+  src.discover = async (c) => {
+    tries++;
+    if (failWith) throw failWith;
+    return discover(c);
+  };
+  await runCycle([src], ctx(clock, { now: clock.now(), discovery: cache }));
+  await clock.advance(600_000);
+  failWith = new Error('Compute is down');
+  const attempts: number[] = [];
+  for (let minute = 0; minute < 30; minute++) {
+    const before = tries;
+    const r = await runCycle([src], ctx(clock, { now: clock.now(), discovery: cache }));
+    // Failing or not attempted, the error stands and the previous targets are collected.
+    assert.equal(r.perSource[0]!.error, 'discovery failed: Compute is down');
+    assert.deepEqual(
+      r.outcomes.map((o) => o.vm),
+      ['a', 'b'],
+    );
+    if (tries > before) attempts.push(minute);
+    await clock.advance(60_000);
+  }
+  // 1, 2, 4, 8 minutes apart, then capped at the 10-minute discovery period.
+  assert.deepEqual(attempts, [0, 1, 3, 7, 15, 25]);
+
+  // An error naming when to retry (Azure's Retry-After) is not retried before then, even after one interval.
+  const c2 = new DiscoveryCache();
+  const src2 = fakeSource(['a'], undefined, { discoverEveryMs: 600_000 });
+  src2.discover = async () => {
+    throw Object.assign(new Error('throttled'), { retryAtMs: clock.now() + 1_200_000 });
+  };
+  let calls = 0;
+  const counted = src2.discover;
+  src2.discover = async (c) => {
+    calls++;
+    return counted(c);
+  };
+  for (let minute = 0; minute <= 20; minute++) {
+    await runCycle([src2], ctx(clock, { now: clock.now(), discovery: c2 }));
+    await clock.advance(60_000);
+  }
+  assert.equal(calls, 2, 'at start, then 20 minutes later');
+  // A success clears the backoff: the next discovery is due after the normal period.
+  failWith = null;
+  const seen: boolean[] = [];
+  for (let i = 0; i < 12; i++) {
+    const r = await runCycle([src], ctx(clock, { now: clock.now(), discovery: cache }));
+    seen.push(r.perSource[0]!.discovered);
+    assert.equal(r.perSource[0]!.error, null);
+    await clock.advance(60_000);
+  }
+  // The overdue retry succeeds at once; then discovery is back to every 10 minutes.
+  assert.deepEqual(seen, [true, ...Array<boolean>(9).fill(false), true, false]);
 });

@@ -7,9 +7,20 @@ import type { Clock } from '../clock.ts';
 import type { CollectionOutcome, Labels, Sample } from '../model/index.ts';
 import type { CollectContext, Source, Target, TargetResult } from './source.ts';
 
-/** What the scheduler remembers between cycles: each source's last good target list and when it was discovered. */
+/** A discovery that keeps failing: how often in a row, its message, and when to try again. */
+export interface DiscoveryFailure {
+  readonly count: number;
+  readonly message: string;
+  readonly retryAt: number;
+}
+
+/**
+ * What the scheduler remembers between cycles: each source's last good target list and when it was discovered,
+ * and a failing discovery's backoff.
+ */
 export class DiscoveryCache {
   private readonly entries = new Map<Source, { targets: readonly Target[]; at: number }>();
+  private readonly failures = new Map<Source, DiscoveryFailure>();
 
   get(source: Source): { targets: readonly Target[]; at: number } | undefined {
     return this.entries.get(source);
@@ -17,7 +28,27 @@ export class DiscoveryCache {
 
   set(source: Source, targets: readonly Target[], at: number): void {
     this.entries.set(source, { targets, at });
+    this.failures.delete(source);
   }
+
+  failure(source: Source): DiscoveryFailure | undefined {
+    return this.failures.get(source);
+  }
+
+  fail(source: Source, failure: DiscoveryFailure): void {
+    this.failures.set(source, failure);
+  }
+}
+
+/**
+ * When a discovery that failed `count` times in a row is tried again: after one interval, then doubling, at most
+ * the source's discovery period (so a source that discovers every cycle keeps doing so), and never before the
+ * time the error names (`retryAtMs`, e.g. Azure's Retry-After).
+ */
+export function discoveryRetryAt(now: number, count: number, intervalMs: number, everyMs: number, e: unknown): number {
+  const backoffMs = Math.min(Math.max(everyMs, intervalMs), intervalMs * 2 ** Math.min(20, count - 1));
+  const named = (e as { retryAtMs?: unknown } | null)?.retryAtMs;
+  return Math.max(now + backoffMs, typeof named === 'number' && Number.isFinite(named) ? named : 0);
 }
 
 export interface CycleContext {
@@ -166,8 +197,15 @@ export async function runCycle(sources: readonly Source[], ctx: CycleContext): P
   const targetLists = await Promise.all(
     sources.map(async (source) => {
       const cached = ctx.discovery?.get(source);
+      const failure = ctx.discovery?.failure(source);
       const every = source.discoverEveryMs ?? 0;
-      if (cached && ctx.now - cached.at < every) {
+      if (failure && ctx.now < failure.retryAt) {
+        // Backing off a failing discovery: the previous targets are collected, the error still stands.
+        discovered.set(source, false);
+        sourceErrors.push({ source: source.name, message: failure.message });
+        return cached?.targets ?? [];
+      }
+      if (!failure && cached && ctx.now - cached.at < every) {
         discovered.set(source, false);
         return cached.targets;
       }
@@ -183,7 +221,14 @@ export async function runCycle(sources: readonly Source[], ctx: CycleContext): P
         ctx.discovery?.set(source, targets, ctx.now);
         return targets;
       } catch (e) {
-        sourceErrors.push({ source: source.name, message: `discovery failed: ${errorText(e)}` });
+        const message = `discovery failed: ${errorText(e)}`;
+        sourceErrors.push({ source: source.name, message });
+        const count = (failure?.count ?? 0) + 1;
+        ctx.discovery?.fail(source, {
+          count,
+          message,
+          retryAt: discoveryRetryAt(ctx.now, count, ctx.intervalMs, every, e),
+        });
         return cached?.targets ?? [];
       }
     }),

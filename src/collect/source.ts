@@ -34,6 +34,10 @@ export interface Source {
   readonly batchSize?: number;
   /** How often to re-run discovery; default: every cycle. */
   readonly discoverEveryMs?: number;
+  /**
+   * Lists the targets. On failure the scheduler keeps the previous list and retries with backoff; an error with a
+   * numeric `retryAtMs` (epoch ms) is not retried before then.
+   */
   discover(ctx: CollectContext): Promise<Target[]>;
   collect(targets: readonly Target[], ctx: CollectContext): Promise<TargetResult[]>;
   /** Source self-metrics (API calls, throttling waits, ...) for status and /metrics. */

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AzureSource, type AzureSourceOptions } from '../../src/collect/azure/source.ts';
+import { DiscoveryCache, runCycle } from '../../src/collect/scheduler.ts';
 import type { CollectContext, Target, TargetResult } from '../../src/collect/source.ts';
 import { azureSourceSchema } from '../../src/config/sections/sources.ts';
 import { installFakeAz } from '../fakes/azure/az.ts';
@@ -452,4 +453,84 @@ test('include_stopped: a deallocated VM is a target and reports why it has no da
     'vm-0001': 'ok',
     parked: 'VM is deallocated (no metrics while not running)',
   });
+});
+
+/** Runs the real scheduler over the rig's source on the rig's clock (timeouts never fire). */
+function scheduled(r: Rig) {
+  const cache = new DiscoveryCache();
+  const clock = { now: () => r.clock.now, sleep: () => new Promise<void>(() => {}) };
+  return (intervalMs = 60_000) =>
+    runCycle([r.source], { now: r.clock.now, clock, intervalMs, timeoutMs: 30_000, maxWorkers: 4, discovery: cache });
+}
+
+test("a long Retry-After blocks that scope across cycles: Compute's 1200 s is not called again every minute", async () => {
+  const r = await rig(fleet(4, ['eastus', 'westeurope']));
+  const cycle = scheduled(r);
+  const first = await cycle();
+  assert.equal(first.outcomes.filter((o) => o.success).length, 4);
+  // Ten minutes later rediscovery is due, and Compute's HighCostGet30Min policy is exhausted for 20 minutes.
+  r.clock.now += 600_000;
+  r.fake.failNext({
+    path: /Microsoft\.Compute\/virtualMachines$/,
+    status: 429,
+    code: 'OperationNotAllowed',
+    message: 'The server rejected the request because too many requests have been received for this subscription.',
+    details: [
+      {
+        code: 'TooManyRequests',
+        target: 'HighCostGet30Min',
+        message:
+          '{"operationGroup":"HighCostGet30Min","startTime":"2026-11-22T12:10:00+00:00","endTime":"2026-11-22T12:30:00+00:00","allowedRequestCount":1200,"measuredRequestCount":1202}',
+      },
+    ],
+    unwrapped: true,
+    untilMs: r.clock.now + 1_200_000,
+  });
+  const computeCalls = () => r.fake.count(/Microsoft\.Compute\/virtualMachines$/);
+  const before = computeCalls();
+  const throttled = await cycle();
+  assert.deepEqual(throttled.sourceErrors, [
+    {
+      source: 'azure',
+      message: 'discovery failed: Azure discovery failed: Azure throttled until 12:30 UTC (Retry-After 1200 s)',
+    },
+  ]);
+  assert.equal(throttled.outcomes.filter((o) => o.success).length, 4, 'the previous targets are still collected');
+  const afterFirst = computeCalls();
+  assert.ok(afterFirst - before <= 2, 'the two parallel lists, once each');
+  for (let minute = 1; minute < 20; minute++) {
+    r.clock.now += 60_000;
+    const c = await cycle();
+    assert.equal(c.perSource[0]!.error, throttled.perSource[0]!.error);
+    assert.equal(c.outcomes.filter((o) => o.success).length, 4);
+  }
+  assert.equal(computeCalls(), afterFirst, 'no Compute call before 12:30');
+  r.clock.now += 60_000; // 12:30: allowed again
+  const resumed = await cycle();
+  assert.deepEqual(resumed.sourceErrors, []);
+  assert.ok(computeCalls() > afterFirst);
+
+  // The batch endpoint of one region asks for 20 minutes: its VMs say so, the other region is unaffected.
+  r.fake.failNext({
+    path: /regions\/eastus\/.*getBatch$/,
+    status: 429,
+    code: 'TooManyRequests',
+    message: 'throttled',
+    untilMs: r.clock.now + 1_200_000,
+  });
+  const calls = () => r.fake.count(/regions\/eastus\/.*getBatch$/);
+  const batchBefore = calls();
+  for (let minute = 0; minute < 5; minute++) {
+    const c = await cycle();
+    const byVm = Object.fromEntries(c.outcomes.map((o) => [o.vm, o.errorMessage ?? 'ok']));
+    assert.deepEqual(byVm, {
+      'vm-0000': 'Azure throttled until 12:50 UTC (Retry-After 1200 s)',
+      'vm-0001': 'ok',
+      'vm-0002': 'Azure throttled until 12:50 UTC (Retry-After 1200 s)',
+      'vm-0003': 'ok',
+    });
+    r.clock.now += 60_000;
+  }
+  assert.equal(calls() - batchBefore, 1, 'one call, then none until 12:50');
+  assert.ok(r.source.stats().throttle_skips >= 4);
 });

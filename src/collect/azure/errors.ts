@@ -7,6 +7,8 @@ export class AzureApiError extends Error {
   readonly azureMessage: string;
   /** Seconds Azure asked us to wait (429/503), when the retries ran out. */
   readonly retryAfterSec?: number;
+  /** Set when Azure asked for a wait longer than a cycle: no call to that scope is made before this time. */
+  blockedUntilMs?: number;
   constructor(status: number, code: string, azureMessage: string, retryAfterSec?: number) {
     super(`${code}${status ? ` (HTTP ${status})` : ''}: ${azureMessage}`);
     this.name = 'AzureApiError';
@@ -70,6 +72,9 @@ export function describeAzureError(e: unknown): string {
     case 'Timeout':
       return 'Connection timeout';
   }
+  if (e.blockedUntilMs !== undefined) {
+    return `Azure throttled until ${hhmm(e.blockedUntilMs)} UTC (Retry-After ${e.retryAfterSec ?? '?'} s)`;
+  }
   if (e.status === 429 || e.status === 529 || e.code === 'TooManyRequests') {
     const wait = e.retryAfterSec !== undefined ? `; Azure asked to retry after ${e.retryAfterSec}s` : '';
     return `Azure rate limit exceeded (HTTP ${e.status}, ${e.code})${wait}`;
@@ -77,6 +82,10 @@ export function describeAzureError(e: unknown): string {
   if (e.status >= 500) return `Azure service error (HTTP ${e.status}, ${e.code})`;
   if (e.status === 0) return sanitizeRemoteMessage(e.azureMessage);
   return `Azure error ${e.code} (HTTP ${e.status}): ${sanitizeRemoteMessage(e.azureMessage)}`;
+}
+
+function hhmm(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 16);
 }
 
 /**

@@ -25,7 +25,10 @@ export interface AzureHttpOptions {
   /** First backoff step for 529/5xx; doubles each try, capped at `maxBackoffMs`, with full jitter. */
   readonly backoffBaseMs?: number;
   readonly maxBackoffMs?: number;
-  /** Longest Retry-After we honour inside one cycle; longer waits fail the call (the next cycle retries). */
+  /**
+   * Longest Retry-After we wait out inside one cycle. A longer one fails the call and blocks that throttle scope
+   * (see `throttleScope`) until the time Azure named: calls to it fail at once, without a request, until then.
+   */
   readonly maxRetryAfterMs?: number;
   /** Below this many remaining subscription reads, ARM calls are spaced out. */
   readonly lowReadsThreshold?: number;
@@ -45,6 +48,28 @@ export interface AzureRequest {
   readonly plane: 'arm' | 'metrics';
 }
 
+/**
+ * What one Azure throttle covers: the plane, the host (for the data plane: the region), the subscription and the
+ * resource provider of the path's last `/providers/{ns}` (Compute's `HighCostGet30Min` does not stop
+ * `microsoft.insights` reads, and one region's batch throttle does not stop another's).
+ */
+export function throttleScope(plane: 'arm' | 'metrics', url: string): string {
+  const u = new URL(url);
+  const path = u.pathname.toLowerCase();
+  const m = /^(.*?)\/subscriptions\/([^/]+)/.exec(path);
+  const prefix = m ? m[1]! : '';
+  const sub = m ? m[2]! : '-';
+  const providers = [...path.matchAll(/\/providers\/([^/]+)/g)];
+  const provider = providers.length ? providers[providers.length - 1]![1]! : '-';
+  return `${plane} ${u.host.toLowerCase()}${prefix} ${sub} ${provider}`;
+}
+
+/** A throttle scope Azure told us to leave alone until `untilMs`. */
+export interface ThrottleBlock {
+  readonly untilMs: number;
+  readonly retryAfterSec: number;
+}
+
 export interface AzureHttpStats {
   api_calls: number;
   api_calls_arm: number;
@@ -54,6 +79,8 @@ export interface AzureHttpStats {
   throttle_wait_ms: number;
   token_retries: number;
   remaining_reads: number;
+  /** Calls not sent because their scope was blocked by an earlier long Retry-After. */
+  throttle_skips: number;
 }
 
 interface RawResponse {
@@ -76,7 +103,10 @@ export class AzureHttp {
     throttle_wait_ms: 0,
     token_retries: 0,
     remaining_reads: -1,
+    throttle_skips: 0,
   };
+  /** Throttle scope → until when Azure asked us not to call it (a Retry-After longer than one cycle can wait). */
+  private readonly blocks = new Map<string, ThrottleBlock>();
 
   constructor(opts: AzureHttpOptions) {
     this.opts = opts;
@@ -88,6 +118,13 @@ export class AzureHttp {
   /** Performs the request with retries; resolves with parsed JSON or rejects with an `AzureApiError`. */
   async json<T>(req: AzureRequest): Promise<T> {
     const maxTries = this.opts.maxTries ?? 3;
+    const scope = throttleScope(req.plane, req.url);
+    const block = this.blocks.get(scope);
+    if (block && req.now < block.untilMs) {
+      this.stats.throttle_skips++;
+      throw throttledError(block);
+    }
+    if (block) this.blocks.delete(scope);
     let refreshedToken = false;
     for (let attempt = 1; ; attempt++) {
       if (req.plane === 'arm') await this.paceArmReads(req.signal);
@@ -113,6 +150,13 @@ export class AzureHttp {
       const retryAfterMs = retryAfter(res.headers, req.now);
       const throttled = status === 429 || status === 503;
       const transient = throttled || status === 529 || status === 500 || status === 502 || status === 504;
+      const longWait = throttled && retryAfterMs !== undefined && retryAfterMs > (this.opts.maxRetryAfterMs ?? 60_000);
+      if (throttled && retryAfterMs !== undefined && (longWait || attempt >= maxTries)) {
+        // Retrying before Retry-After is rejected again: remember it, so no call to this scope is made until then.
+        const b: ThrottleBlock = { untilMs: req.now + retryAfterMs, retryAfterSec: Math.ceil(retryAfterMs / 1000) };
+        this.blocks.set(scope, b);
+        throw throttledError(b, status, err.code);
+      }
       if (!transient || attempt >= maxTries) {
         throw new AzureApiError(
           status,
@@ -123,9 +167,6 @@ export class AzureHttp {
       }
       let waitMs: number;
       if (throttled && retryAfterMs !== undefined) {
-        if (retryAfterMs > (this.opts.maxRetryAfterMs ?? 60_000)) {
-          throw new AzureApiError(status, err.code, err.message, Math.ceil(retryAfterMs / 1000));
-        }
         waitMs = retryAfterMs;
       } else {
         const base = this.opts.backoffBaseMs ?? 1000;
@@ -214,6 +255,13 @@ export class AzureHttp {
       request.end();
     });
   }
+}
+
+/** The error of a call refused (or not sent) because its throttle scope is blocked. */
+function throttledError(b: ThrottleBlock, status = 429, code = 'TooManyRequests'): AzureApiError {
+  const e = new AzureApiError(status, code, 'throttled by Azure', b.retryAfterSec);
+  e.blockedUntilMs = b.untilMs;
+  return e;
 }
 
 function extraCa(ca: string | Buffer): (string | Buffer)[] {

@@ -148,7 +148,10 @@ export class AzureSource implements Source {
       return targets;
     } catch (e) {
       if (e instanceof AzureCliError) throw e;
-      throw new Error(`Azure discovery failed: ${describeAzureError(e)}`);
+      const error: Error & { retryAtMs?: number } = new Error(`Azure discovery failed: ${describeAzureError(e)}`);
+      // Throttled with a long Retry-After: the scheduler does not try again before Azure allows it.
+      if (e instanceof AzureApiError && e.blockedUntilMs !== undefined) error.retryAtMs = e.blockedUntilMs;
+      throw error;
     }
   }
 
@@ -232,6 +235,7 @@ export class AzureSource implements Source {
       throttle_wait_ms: h.throttle_wait_ms,
       token_retries: h.token_retries,
       remaining_reads: h.remaining_reads,
+      throttle_skips: h.throttle_skips,
       az_invocations: this.credential.invocations,
     };
   }

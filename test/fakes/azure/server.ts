@@ -40,6 +40,15 @@ export interface Fault {
   readonly headers?: Record<string, string>;
   /** How many matching requests fail (default 1). */
   readonly times?: number;
+  /**
+   * A throttle that lasts: every matching request fails until this time of the fake's clock (ignoring `times`),
+   * with `Retry-After` counting down to it, as ARM does (retrying earlier is rejected again).
+   */
+  readonly untilMs?: number;
+  /** `details` of the error body (Compute's throttling names its policy there). */
+  readonly details?: readonly unknown[];
+  /** Send the error body unwrapped, `{code, message, details}` (as Compute's throttling doc shows it). */
+  readonly unwrapped?: boolean;
 }
 
 export interface LoggedRequest {
@@ -162,6 +171,8 @@ class HttpError extends Error {
   readonly status: number;
   readonly code: string;
   readonly headers: Record<string, string>;
+  details?: readonly unknown[];
+  unwrapped?: boolean;
   constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.status = status;
@@ -248,17 +259,26 @@ export class FakeAzure {
     };
     try {
       if (this.opts.latencyMs) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
+      const now = this.now();
       const fault = this.faults.find(
-        (f) => f.left > 0 && f.path.test(url.pathname) && (!f.method || f.method === req.method),
+        (f) =>
+          (f.untilMs !== undefined ? now < f.untilMs : f.left > 0) &&
+          f.path.test(url.pathname) &&
+          (!f.method || f.method === req.method),
       );
       if (fault) {
         fault.left--;
-        throw new HttpError(
+        const faultHeaders = { ...fault.headers };
+        if (fault.untilMs !== undefined) faultHeaders['retry-after'] = String(Math.ceil((fault.untilMs - now) / 1000));
+        const err = new HttpError(
           fault.status,
           fault.code ?? 'InternalServerError',
           fault.message ?? 'Injected failure',
-          fault.headers,
+          faultHeaders,
         );
+        if (fault.details) err.details = fault.details;
+        if (fault.unwrapped) err.unwrapped = true;
+        throw err;
       }
       if (isBatch) {
         this.checkToken(req, METRICS_AUDIENCE);
@@ -274,10 +294,9 @@ export class FakeAzure {
       Object.assign(headers, err.headers);
       headers['x-ms-error-code'] = err.code;
       // The ARM metrics API answers unwrapped `{code, message}`; ARM and the batch API wrap them in `error`.
-      const unwrapped = /\/providers\/microsoft\.insights\/metrics$/i.test(url.pathname);
-      payload = unwrapped
-        ? { code: err.code, message: err.message }
-        : { error: { code: err.code, message: err.message } };
+      const unwrapped = err.unwrapped || /\/providers\/microsoft\.insights\/metrics$/i.test(url.pathname);
+      const fields = { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+      payload = unwrapped ? fields : { error: fields };
     } finally {
       if (isBatch) this.inflight--;
     }
