@@ -83,4 +83,17 @@ export const METRICS_MIGRATIONS: readonly string[] = [
    INSERT INTO head_batches_v2 (id, min_ts, max_ts, data) SELECT id, min_ts, max_ts, data FROM head_batches;
    DROP TABLE head_batches;
    ALTER TABLE head_batches_v2 RENAME TO head_batches;`,
+  // 3: how far each series is compacted. Every sample of the series with ts < compacted_below in a head batch with
+  // id <= compacted_batch is in the chunks and rollups, so replaying the head batches at open skips it (a batch that
+  // straddles the watermark is kept whole). compacted_seq is the store_meta 'compaction_seq' of that step, so other
+  // processes find the series that changed. A v2 file kept one global watermark: every series already compacted is
+  // taken as compacted below it from every batch in the file (a late sample that arrived after the last round and was
+  // not yet compacted is the one case this misses).
+  `ALTER TABLE series ADD COLUMN compacted_below INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE series ADD COLUMN compacted_batch INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE series ADD COLUMN compacted_seq INTEGER NOT NULL DEFAULT 0;
+   UPDATE series SET
+     compacted_below = coalesce((SELECT value FROM store_meta WHERE key = 'watermark'), 0),
+     compacted_batch = coalesce((SELECT max(id) FROM head_batches), 0)
+   WHERE last_ts IS NOT NULL;`,
 ];

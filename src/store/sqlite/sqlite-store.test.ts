@@ -240,6 +240,115 @@ describe('SqliteStore', () => {
     await up.close();
   });
 
+  /** 30 days of one series every 10 minutes, ending in the block still open at `now` (like an imported CSV). */
+  function monthOfSamples(now: number): Sample[] {
+    const out: Sample[] = [];
+    const start = Math.floor((now - 30 * DAY_MS) / 600_000) * 600_000;
+    for (let ts = start, i = 0; ts < now - 600_000; ts += 600_000, i++) {
+      out.push({ metric: 'cpu_percent', labels: { vm: 'imp' }, ts, value: (i % 97) + 0.5 });
+    }
+    return out;
+  }
+
+  /** count and sum per hourly and per daily bucket, computed from the samples themselves. */
+  function expectedBuckets(samples: readonly Sample[], width: number, from: number): Map<number, [number, number]> {
+    const m = new Map<number, [number, number]>();
+    for (const s of samples) {
+      const k = Math.floor(s.ts / width) * width;
+      if (k < from) continue;
+      const e = m.get(k) ?? [0, 0];
+      e[0]++;
+      e[1] += s.value;
+      m.set(k, e);
+    }
+    return m;
+  }
+
+  async function storedBuckets(store: SqliteStore, tier: 'hourly' | 'daily', from: number, to: number) {
+    const q: SeriesQuery = { selector: { metric: 'cpu_percent' }, from, to, resolution: tier };
+    const count = (await store.query({ ...q, aggregation: 'count' }))[0]?.points ?? [];
+    const sum = (await store.query({ ...q, aggregation: 'sum' }))[0]?.points ?? [];
+    return new Map(count.map((p, i) => [p.ts, [p.value, Math.round(sum[i]!.value * 1e6) / 1e6] as [number, number]]));
+  }
+
+  function rounded(m: Map<number, [number, number]>): Map<number, [number, number]> {
+    return new Map([...m].map(([k, [c, s]]) => [k, [c, Math.round(s * 1e6) / 1e6]]));
+  }
+
+  it('counts every sample once in the rollups across reopens and maintenance, and raw retention holds', async () => {
+    const now = T0 + 40 * DAY_MS + 5 * HOUR_MS + 17 * 60_000;
+    const clock = new FakeClock(now);
+    const path = join(dir, 'reopen-rollups.db');
+    const samples = monthOfSamples(now);
+    let store = await openStore(storage(path), { clock });
+    for (let i = 0; i < samples.length; i += 5000) await store.append(samples.slice(i, i + 5000));
+    await drain(store, now);
+    // A late sample for a block past raw retention (so no chunk holds it), written after the compaction.
+    const late: Sample = { metric: 'cpu_percent', labels: { vm: 'imp' }, ts: samples[100]!.ts + 60_000, value: 1000 };
+    await store.append([late]);
+    const all = [...samples, late];
+    const dayFrom = Math.floor((now - 30 * DAY_MS) / DAY_MS) * DAY_MS;
+    for (let round = 0; round < 4; round++) {
+      await store.close();
+      store = await openStore(storage(path), { clock });
+      await drain(store, clock.now());
+      const what = `after reopen ${round + 1}`;
+      // Hourly retention (30 d) moves with the clock; the daily tier keeps the whole month.
+      const hourFrom = Math.floor((clock.now() - 29 * DAY_MS) / HOUR_MS) * HOUR_MS;
+      assert.deepEqual(
+        await storedBuckets(store, 'hourly', hourFrom, clock.now()),
+        rounded(expectedBuckets(all, HOUR_MS, hourFrom)),
+        `hourly ${what}`,
+      );
+      assert.deepEqual(
+        await storedBuckets(store, 'daily', dayFrom, clock.now()),
+        rounded(expectedBuckets(all, DAY_MS, dayFrom)),
+        `daily ${what}`,
+      );
+      const raw = (
+        await store.query({ selector: { metric: 'cpu_percent' }, from: 0, to: clock.now(), resolution: 'raw' })
+      )[0]!.points;
+      const horizon = clock.now() - 7 * DAY_MS;
+      assert.ok(
+        raw[0]!.ts >= horizon - 2 * BLOCK_MS,
+        `raw starts ${(horizon - raw[0]!.ts) / HOUR_MS} h before the horizon`,
+      );
+      assert.ok(raw[0]!.ts <= horizon, 'raw still covers its 7 days');
+      assert.deepEqual(
+        raw,
+        all.filter((s) => s.ts >= raw[0]!.ts).map((s) => ({ ts: s.ts, value: s.value })),
+        `raw ${what}`,
+      );
+      // The next round moves the watermark past the batch that straddled it.
+      clock.advance(BLOCK_MS);
+    }
+    await store.close();
+  });
+
+  it('a process that replayed batches another process then compacted does not count them again', async () => {
+    const now = T0 + 40 * DAY_MS + 5 * HOUR_MS;
+    const clock = new FakeClock(now);
+    const path = join(dir, 'shared-rollups.db');
+    const samples = monthOfSamples(now);
+    const up = await openStore(storage(path), { clock });
+    const importer = await openStore(storage(path), { clock });
+    for (let i = 0; i < samples.length; i += 1000) await importer.append(samples.slice(i, i + 1000));
+    const dayFrom = Math.floor((now - 30 * DAY_MS) / DAY_MS) * DAY_MS;
+    const expected = rounded(expectedBuckets(samples, DAY_MS, dayFrom));
+    // The running process reads the import before it is compacted: it now holds the samples in its head.
+    assert.deepEqual(await storedBuckets(up, 'daily', dayFrom, now), expected, 'before compaction');
+    await drain(importer, now);
+    await importer.close();
+    assert.deepEqual(await storedBuckets(up, 'daily', dayFrom, now), expected, 'after the importer compacted');
+    await drain(up, now);
+    assert.deepEqual(await storedBuckets(up, 'daily', dayFrom, now), expected, 'after the running process compacted');
+    await up.close();
+    const again = await openStore(storage(path), { clock });
+    await drain(again, now);
+    assert.deepEqual(await storedBuckets(again, 'daily', dayFrom, now), expected, 'after a reopen');
+    await again.close();
+  });
+
   it('creates the database private to the user and refuses a PostgreSQL URL with the password masked', async () => {
     const path = join(dir, 'sub', 'private.db');
     const store = await openStore(storage(path));

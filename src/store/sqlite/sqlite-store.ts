@@ -62,6 +62,13 @@ interface SeriesInfo {
   readonly vm: string | null;
   lastTs: number;
   lastValue: number;
+  /**
+   * What compaction of this series has counted so far: every sample with `ts < compactedBelow` in a head batch
+   * with `id <= compactedBatch` is in the chunks and rollups. Replay skips those samples, so a reopen never
+   * counts them again; later batches (late samples written after that compaction) are still replayed.
+   */
+  compactedBelow: number;
+  compactedBatch: number;
 }
 
 interface Round {
@@ -104,6 +111,10 @@ export class SqliteStore implements Store {
   /** Highest head batch id read from the file, and the ids this process wrote above it (not to be read back). */
   private scannedBatchId = 0;
   private readonly ownUnscanned = new Set<number>();
+  /** Highest head batch id whose samples are in memory (every batch at or below it is loaded, after a refresh). */
+  private maxLoadedBatch = 0;
+  /** The per-series compaction state is current up to this `compaction_seq` (bumped by every compacting step). */
+  private compactionSeq = 0;
   /** The highest watermark any process sharing the file has stored. */
   private fileWatermark = 0;
   private maxSeriesId = 0;
@@ -163,6 +174,9 @@ export class SqliteStore implements Store {
       dailyAt: p('SELECT count, sum, min, max, last, last_ts FROM rollup_daily WHERE series_id = ? AND bucket = ?'),
       upsertDaily: p('INSERT OR REPLACE INTO rollup_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       updateLast: p('UPDATE series SET last_ts = ?, last_value = ? WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)'),
+      setCompacted: p('UPDATE series SET compacted_below = ?, compacted_batch = ?, compacted_seq = ? WHERE id = ?'),
+      compactedSince: p('SELECT id, compacted_below, compacted_batch FROM series WHERE compacted_seq > ?'),
+      batchesFrom: p('SELECT id, data FROM head_batches WHERE id > ? ORDER BY id'),
       setMeta: p('INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)'),
       getMeta: p('SELECT value FROM store_meta WHERE key = ?'),
       batchIdsAbove: p('SELECT id FROM head_batches WHERE id > ? ORDER BY id'),
@@ -174,6 +188,7 @@ export class SqliteStore implements Store {
       | undefined;
     this.watermark = wm?.value ?? 0;
     this.fileWatermark = this.watermark;
+    this.compactionSeq = (this.stmt.getMeta!.get('compaction_seq') as { value: number } | undefined)?.value ?? 0;
     for (const r of this.db.prepare('SELECT vm FROM vms').all() as { vm: string }[]) this.vmsKnown.add(r.vm);
     this.replayHead();
   }
@@ -238,6 +253,7 @@ export class SqliteStore implements Store {
       if (batchId >= 0) {
         this.knownBatches.push(batchId);
         this.ownUnscanned.add(batchId);
+        if (batchId > this.maxLoadedBatch) this.maxLoadedBatch = batchId;
       }
     } catch (e) {
       this.db.exec('ROLLBACK');
@@ -264,6 +280,8 @@ export class SqliteStore implements Store {
         vm,
         lastTs: Number.NEGATIVE_INFINITY,
         lastValue: 0,
+        compactedBelow: 0,
+        compactedBatch: 0,
       };
       this.registerSeries(info, key);
       created.push(info);
@@ -317,9 +335,13 @@ export class SqliteStore implements Store {
   /** Loads series created since the last load (by this or another process sharing the file). */
   private loadSeries(): void {
     const rows = this.db
-      .prepare('SELECT id, key, metric, labels, vm, last_ts, last_value FROM series WHERE id > ? ORDER BY id')
+      .prepare(
+        'SELECT id, key, metric, labels, vm, last_ts, last_value, compacted_below, compacted_batch FROM series WHERE id > ? ORDER BY id',
+      )
       .all(this.maxSeriesId) as {
       id: number;
+      compacted_below: number;
+      compacted_batch: number;
       key: string;
       metric: string;
       labels: string;
@@ -336,6 +358,8 @@ export class SqliteStore implements Store {
         vm: r.vm,
         lastTs: r.last_ts ?? Number.NEGATIVE_INFINITY,
         lastValue: r.last_value ?? 0,
+        compactedBelow: r.compacted_below,
+        compactedBatch: r.compacted_batch,
       };
       this.registerSeries(info, r.key);
       if (
@@ -369,10 +393,60 @@ export class SqliteStore implements Store {
       const id = triples[i]!;
       // A series another process created after our last look is committed with the batch: load it first.
       if (!this.seriesById.has(id)) this.loadSeries();
-      if (this.seriesById.has(id)) this.addToHead(id, triples[i + 1]!, triples[i + 2]!);
+      const info = this.seriesById.get(id);
+      if (!info) continue;
+      const ts = triples[i + 1]!;
+      // Already in the chunks and rollups: a batch that straddles the watermark is kept whole on disk.
+      if (ts < info.compactedBelow && batchId <= info.compactedBatch) continue;
+      this.addToHead(id, ts, triples[i + 2]!);
     }
     this.knownBatches.push(batchId);
     if (batchId > this.scannedBatchId) this.scannedBatchId = batchId;
+    if (batchId > this.maxLoadedBatch) this.maxLoadedBatch = batchId;
+  }
+
+  /**
+   * Picks up the compaction state other processes sharing the file stored since the last look. Where another
+   * process compacted a series this one holds in memory, the head copies of the samples it counted are dropped
+   * (and the later samples below its watermark re-read from their batches), so neither queries nor this
+   * process' own compaction count them again. One meta lookup when nothing changed.
+   */
+  private refreshCompactionState(): void {
+    const seq = (this.stmt.getMeta!.get('compaction_seq') as { value: number } | undefined)?.value ?? 0;
+    if (seq === this.compactionSeq) return;
+    const rows = this.stmt.compactedSince!.all(this.compactionSeq) as {
+      id: number;
+      compacted_below: number;
+      compacted_batch: number;
+    }[];
+    this.compactionSeq = seq;
+    const stale: SeriesInfo[] = [];
+    for (const r of rows) {
+      const info = this.seriesById.get(r.id);
+      if (!info || r.compacted_batch <= info.compactedBatch) continue;
+      info.compactedBelow = Math.max(info.compactedBelow, r.compacted_below);
+      info.compactedBatch = r.compacted_batch;
+      const h = this.head.get(info.id);
+      if (h && h.firstTs < info.compactedBelow) stale.push(info);
+    }
+    if (stale.length === 0) return;
+    let from = Number.POSITIVE_INFINITY;
+    for (const info of stale) {
+      const h = this.head.get(info.id)!;
+      this.headSamples -= h.takeBefore(info.compactedBelow).ts.length;
+      if (h.size === 0) this.head.delete(info.id);
+      from = Math.min(from, info.compactedBatch);
+    }
+    const ids = new Set(stale.map((s) => s.id));
+    for (const r of this.stmt.batchesFrom!.iterate(from) as Iterable<{ id: number; data: Uint8Array }>) {
+      const t = new Float64Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.byteLength));
+      for (let i = 0; i < t.length; i += 3) {
+        const id = t[i]!;
+        if (!ids.has(id)) continue;
+        const info = this.seriesById.get(id)!;
+        if (r.id > info.compactedBatch && t[i + 1]! < info.compactedBelow) this.addToHead(id, t[i + 1]!, t[i + 2]!);
+      }
+    }
   }
 
   /**
@@ -381,6 +455,7 @@ export class SqliteStore implements Store {
    */
   private refreshFromFile(): void {
     this.refreshSeries();
+    this.refreshCompactionState();
     const ids = this.stmt.batchIdsAbove!.all(this.scannedBatchId) as { id: number }[];
     for (const { id } of ids) {
       if (this.ownUnscanned.has(id)) {
@@ -717,13 +792,14 @@ export class SqliteStore implements Store {
     to: number,
   ): { series: SeriesInfo; hours: Map<number, { ts: number[]; values: number[] }>; lateHours: Set<number> }[] {
     // Chunks exist only below the highest watermark a round has reached; samples above it are never late.
-    const compactedBelow = Math.max(this.watermark, this.round?.watermark ?? 0, this.fileWatermark);
+    const globalBelow = Math.max(this.watermark, this.round?.watermark ?? 0, this.fileWatermark);
     const out = [];
     for (const series of matched) {
       const h = this.head.get(series.id);
       if (!h || h.size === 0) continue;
       const [a, b] = h.range(from, to);
       if (a === b) continue;
+      const compactedBelow = Math.max(globalBelow, series.compactedBelow);
       const hours = new Map<number, { ts: number[]; values: number[] }>();
       const lateHours = new Set<number>();
       const blocks = new Map<number, boolean>();
@@ -801,20 +877,32 @@ export class SqliteStore implements Store {
     let deleted = 0;
     const target = Math.floor((now - COMPACTION_GRACE_MS) / BLOCK_MS) * BLOCK_MS;
     if (this.round === null) {
+      const watermark = Math.max(target, this.watermark);
       const pending: number[] = [];
-      for (const [id, h] of this.head) if (h.firstTs < target) pending.push(id);
+      for (const [id, h] of this.head) {
+        if (h.firstTs < Math.max(watermark, this.seriesById.get(id)!.compactedBelow)) pending.push(id);
+      }
       if (pending.length > 0 || target > this.watermark) {
-        this.round = { watermark: Math.max(target, this.watermark), pending, batchIds: this.knownBatches.slice() };
+        this.round = { watermark, pending, batchIds: this.knownBatches.slice() };
       }
     }
     const round = this.round;
     if (round) {
       this.db.exec('BEGIN IMMEDIATE');
       try {
+        // Under the write lock: what other processes compacted meanwhile is dropped from the head first.
+        this.refreshFromFile();
+        let compacted = false;
+        const seq = ((this.stmt.getMeta!.get('compaction_seq') as { value: number } | undefined)?.value ?? 0) + 1;
         while (round.pending.length > 0 && !overBudget()) {
-          const r = this.compactSeries(round.pending.pop()!, round.watermark, now);
+          const r = this.compactSeries(round.pending.pop()!, round.watermark, now, seq);
           chunksWritten += r.chunks;
           rollupBuckets += r.buckets;
+          compacted = true;
+        }
+        if (compacted) {
+          this.stmt.setMeta!.run('compaction_seq', seq);
+          this.compactionSeq = seq;
         }
         if (round.pending.length === 0) {
           deleted += this.dropCompactedBatches(round);
@@ -840,8 +928,23 @@ export class SqliteStore implements Store {
     return { chunksWritten, rollupBuckets, deleted, more: this.round !== null || retentionLeft };
   }
 
-  /** Moves one series' head samples older than `watermark` into chunks and refreshes the rollups they touch. */
-  private compactSeries(id: number, watermark: number, now: number): { chunks: number; buckets: number } {
+  /**
+   * Moves one series' head samples older than `watermark` into chunks and refreshes the rollups they touch, and
+   * records how far the series is compacted (below which timestamp, from which head batches), so a replay of the
+   * head batches never adds those samples a second time.
+   */
+  private compactSeries(
+    id: number,
+    roundWatermark: number,
+    now: number,
+    seq: number,
+  ): { chunks: number; buckets: number } {
+    const info = this.seriesById.get(id)!;
+    // Never below what is already recorded: the invariant on (compactedBelow, compactedBatch) must keep holding.
+    const watermark = Math.max(roundWatermark, info.compactedBelow);
+    info.compactedBelow = watermark;
+    info.compactedBatch = this.maxLoadedBatch;
+    this.stmt.setCompacted!.run(watermark, this.maxLoadedBatch, seq, id);
     const h = this.head.get(id);
     if (!h) return { chunks: 0, buckets: 0 };
     const taken = h.takeBefore(watermark);
