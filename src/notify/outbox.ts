@@ -44,10 +44,12 @@ export interface DeliveryLogEntry {
 /** Durable deliveries: a row exists before any attempt is made. */
 export interface Outbox {
   enqueue(batch: Batch, now: number): OutboxRow;
-  /** Pending rows due at `now`, oldest first. */
-  due(now: number, limit: number): OutboxRow[];
+  /** Pending rows due at `now`, oldest first; only `channel`'s when given. */
+  due(now: number, limit: number, channel?: string): OutboxRow[];
   /** Earliest next attempt among pending rows, or null. */
   nextDueAt(): number | null;
+  /** Earliest next attempt of each channel's pending rows, leaving out `exclude` (rows being attempted). */
+  nextDueByChannel(exclude?: ReadonlySet<number>): Map<string, number>;
   recordAttempt(id: number, rec: AttemptRecord): void;
   get(id: number): OutboxRow | undefined;
   log(opts: { failedOnly?: boolean; limit?: number }): DeliveryLogEntry[];
@@ -79,9 +81,11 @@ export class MemoryOutbox implements Outbox {
     this.rows.set(row.id, row);
     return row;
   }
-  due(now: number, limit: number): OutboxRow[] {
+  due(now: number, limit: number, channel?: string): OutboxRow[] {
     return [...this.rows.values()]
-      .filter((r) => r.status === 'pending' && r.nextAttemptAt <= now)
+      .filter(
+        (r) => r.status === 'pending' && r.nextAttemptAt <= now && (channel === undefined || r.channel === channel),
+      )
       .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id)
       .slice(0, limit);
   }
@@ -90,6 +94,15 @@ export class MemoryOutbox implements Outbox {
     for (const r of this.rows.values())
       if (r.status === 'pending' && (t === null || r.nextAttemptAt < t)) t = r.nextAttemptAt;
     return t;
+  }
+  nextDueByChannel(exclude?: ReadonlySet<number>): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.rows.values()) {
+      if (r.status !== 'pending' || exclude?.has(r.id)) continue;
+      const t = out.get(r.channel);
+      if (t === undefined || r.nextAttemptAt < t) out.set(r.channel, r.nextAttemptAt);
+    }
+    return out;
   }
   recordAttempt(id: number, rec: AttemptRecord): void {
     const r = this.rows.get(id);

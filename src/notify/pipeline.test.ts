@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, test } from 'node:test';
-import { FakeClock } from '../clock.ts';
+import { FakeClock, systemClock } from '../clock.ts';
 import { configSchema } from '../config/schema.ts';
 import { OutboxRepository } from '../store/sqlite/outbox-repository.ts';
 import { buildChannels } from './build.ts';
@@ -265,4 +265,50 @@ test('rate limit: a channel limited to 1/s spaces sends without dropping', async
   assert.equal(rx.received.length, 2);
   assert.equal(outbox.counts().delivered, 2);
   assert.equal(p.nextWakeAt(), null);
+});
+
+test('channels deliver independently: a hanging channel never delays another; close() abandons it, row pending', async () => {
+  const slow = await receiver();
+  const fast = await receiver();
+  slow.fallback = 'hang';
+  const channels = buildChannels(
+    { slow: { type: 'webhook', url: slow.url, timeout_ms: 4000 }, fast: { type: 'webhook', url: fast.url } },
+    { clock: systemClock, env: {} },
+  );
+  const outbox = new MemoryOutbox();
+  const p = new NotificationPipeline({
+    channels,
+    outbox,
+    clock: systemClock,
+    defaultChannels: ['slow', 'fast'],
+    groupWaitMs: 0,
+    closeGraceMs: 200,
+  });
+  const stop = new AbortController();
+  const loop = p.run(stop.signal);
+  const waitFor = async (ok: () => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return ok();
+  };
+  try {
+    // one channel (slow) hangs on every request; the other must get each message at once
+    for (const [i, vm] of ['web-01', 'web-02', 'web-03'].entries()) {
+      const t0 = Date.now();
+      p.handle([firedEvent(sampleAlert({ vm }), Date.now())], Date.now());
+      assert.ok(await waitFor(() => fast.received.length === i + 1, 1000), `fast message ${i + 1} arrived`);
+      assert.ok(Date.now() - t0 < 1000, `fast message ${i + 1} took ${Date.now() - t0} ms`);
+    }
+    assert.ok(await waitFor(() => slow.received.length >= 3, 1000), 'the slow channel is attempted in parallel too');
+    assert.equal(outbox.counts().delivered, 3);
+  } finally {
+    stop.abort();
+    await loop;
+    const t0 = Date.now();
+    await p.close();
+    assert.ok(Date.now() - t0 < 2000, `close() waited ${Date.now() - t0} ms for the hanging channel`);
+  }
+  // the abandoned attempts are not counted: the slow rows stay pending with no attempt, sent after a restart
+  assert.deepEqual(outbox.counts(), { pending: 3, delivered: 3, failed: 0 });
+  assert.equal(outbox.log({}).filter((e) => e.channel === 'slow').length, 0);
 });

@@ -25,6 +25,8 @@ export interface PipelineOptions {
   /** Parallel deliveries per channel without a rate limit. */
   readonly concurrencyPerChannel?: number;
   readonly random?: () => number;
+  /** How long close() waits for attempts in flight before abandoning them (they stay pending). Default 5 s. */
+  readonly closeGraceMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   /**
    * Recent values of an alert's metric up to `now`, oldest first (the engine reads the last hours from the store),
@@ -77,10 +79,15 @@ export class NotificationPipeline {
   private readonly logFn: (level: 'info' | 'warn' | 'error', message: string) => void;
   private readonly groups = new Map<string, Group>();
   private readonly inFlight = new Set<number>();
+  /** Attempts in flight per channel. */
+  private readonly busy = new Map<string, number>();
+  private readonly running = new Set<Promise<void>>();
+  /** Aborted when close() gives up waiting for attempts in flight. */
+  private readonly stopping = new AbortController();
+  private readonly closeGraceMs: number;
   private readonly readyAt = new Map<string, number>();
   private readonly allSecrets: string[];
   private readonly history: HistoryFn | undefined;
-  private deferredUntil: number | null = null;
   private wake: AbortController | null = null;
   private seq = 0;
 
@@ -96,6 +103,7 @@ export class NotificationPipeline {
     this.random = opts.random ?? Math.random;
     this.logFn = opts.log ?? (() => {});
     this.history = opts.history;
+    this.closeGraceMs = opts.closeGraceMs ?? 5000;
     this.allSecrets = opts.channels.flatMap((c) => c.secrets);
     const known = new Set(this.channels.keys());
     for (const name of [...this.defaultChannels, ...this.routes.flatMap((r) => r.channels)])
@@ -186,10 +194,23 @@ export class NotificationPipeline {
     return { ...batch, series };
   }
 
-  /** When something next needs doing (a group to flush or a row to attempt), or null. */
+  /** Attempts that may run at once on a channel: 1 when rate-limited, else `concurrencyPerChannel`. */
+  private width(ch: Channel | undefined): number {
+    return ch && ch.minIntervalMs === 0 ? this.concurrency : 1;
+  }
+
+  /**
+   * When something next needs doing (a group to flush or a row to attempt), or null. A channel whose every slot
+   * is busy is left out: its attempt wakes the loop when it ends.
+   */
   nextWakeAt(): number | null {
-    let t = this.outbox.nextDueAt();
-    if (t !== null && this.deferredUntil !== null && t <= this.deferredUntil) t = this.deferredUntil;
+    let t: number | null = null;
+    for (const [name, at] of this.outbox.nextDueByChannel(this.inFlight)) {
+      const ch = this.channels.get(name);
+      if ((this.busy.get(name) ?? 0) >= this.width(ch)) continue;
+      const when = ch && ch.minIntervalMs > 0 ? Math.max(at, this.readyAt.get(name) ?? 0) : at;
+      if (t === null || when < t) t = when;
+    }
     for (const g of this.groups.values()) {
       const at = g.firstAt + this.groupWaitMs;
       if (t === null || at < t) t = at;
@@ -198,49 +219,65 @@ export class NotificationPipeline {
   }
 
   /**
-   * Attempts every due row once. A rate-limited channel sends at most one row per call and only once its
-   * interval has passed; the rest wait (never dropped) and `nextWakeAt` says when to come back.
+   * Starts an attempt for every due row that has a free slot on its channel and returns at once: each channel
+   * delivers on its own, so a slow or hanging channel never holds up another. A rate-limited channel starts at
+   * most one row and only once its interval has passed; the rest wait (never dropped). `skip` leaves rows out
+   * (and collects the ones started).
+   */
+  private dispatch(now: number, skip?: Set<number>): Promise<void>[] {
+    const started: Promise<void>[] = [];
+    for (const [name, at] of this.outbox.nextDueByChannel(this.inFlight)) {
+      if (at > now) continue;
+      const ch = this.channels.get(name);
+      const busy = this.busy.get(name) ?? 0;
+      const free = this.width(ch) - busy;
+      if (free <= 0) continue;
+      if (ch && ch.minIntervalMs > 0 && (this.readyAt.get(name) ?? 0) > now) continue;
+      const rows = this.outbox
+        .due(now, free + busy + (skip?.size ?? 0), name)
+        .filter((r) => !this.inFlight.has(r.id) && !skip?.has(r.id))
+        .slice(0, free);
+      for (const row of rows) {
+        skip?.add(row.id);
+        this.inFlight.add(row.id);
+        this.busy.set(name, (this.busy.get(name) ?? 0) + 1);
+        const run = this.attempt(row, ch)
+          .then(
+            () => {},
+            (e: Error) => this.logFn('error', `notification to ${name} not recorded: ${e.message}`),
+          )
+          .finally(() => {
+            this.inFlight.delete(row.id);
+            this.busy.set(name, (this.busy.get(name) ?? 1) - 1);
+            this.running.delete(run);
+            this.wake?.abort();
+          });
+        this.running.add(run);
+        started.push(run);
+      }
+    }
+    return started;
+  }
+
+  /**
+   * Attempts every due row once (each channel on its own; a rate-limited channel at most one row per call) and
+   * waits for those attempts. `nextWakeAt` says when to come back. For tests and one-shot tools; `run` is the loop.
    */
   async deliverDue(now: number): Promise<number> {
-    const rows = this.outbox.due(now, 10_000).filter((r) => !this.inFlight.has(r.id));
-    const lanes = new Map<string, OutboxRow[]>();
-    this.deferredUntil = null;
-    for (const r of rows) {
-      const ch = this.channels.get(r.channel);
-      const lane = lanes.get(r.channel) ?? [];
-      if (ch && ch.minIntervalMs > 0) {
-        const ready = this.readyAt.get(ch.name) ?? 0;
-        if (ready > now || lane.length >= 1) {
-          const at = Math.max(ready, now + ch.minIntervalMs);
-          if (this.deferredUntil === null || at < this.deferredUntil) this.deferredUntil = at;
-          continue;
-        }
-      }
-      lane.push(r);
-      lanes.set(r.channel, lane);
-      this.inFlight.add(r.id);
-    }
+    const seen = new Set<number>();
+    const mine = new Set<Promise<void>>();
     let done = 0;
-    await Promise.all(
-      [...lanes].map(async ([name, lane]) => {
-        const ch = this.channels.get(name);
-        const width = ch && ch.minIntervalMs === 0 ? this.concurrency : 1;
-        let i = 0;
-        const worker = async () => {
-          while (i < lane.length) {
-            const row = lane[i++]!;
-            try {
-              await this.attempt(row, ch);
-              done++;
-            } finally {
-              this.inFlight.delete(row.id);
-            }
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(width, lane.length) }, worker));
-      }),
-    );
-    return done;
+    for (;;) {
+      for (const p of this.dispatch(now, seen)) {
+        mine.add(p);
+        p.then(() => {
+          done++;
+          mine.delete(p);
+        });
+      }
+      if (mine.size === 0) return done;
+      await Promise.race(mine);
+    }
   }
 
   private async attempt(
@@ -265,10 +302,12 @@ export class NotificationPipeline {
     const started = this.clock.now();
     let result: SendResult;
     try {
-      result = await ch.send(await this.withSeries(row.batch, ch));
+      result = await ch.send(await this.withSeries(row.batch, ch), this.stopping.signal);
     } catch (e) {
       result = { ok: false, retryable: true, detail: `channel error: ${(e as Error).message}` };
     }
+    // Abandoned at shutdown: not counted; the row stays pending and is sent again after a restart.
+    if (!result.ok && this.stopping.signal.aborted) return result;
     const at = this.clock.now();
     const detail = redact(result.detail, [...ch.secrets, ...this.allSecrets]);
     const attempts = row.attempts + 1;
@@ -338,14 +377,14 @@ export class NotificationPipeline {
   }
 
   /**
-   * The delivery loop: flush groups, attempt due rows, sleep until the next wake (or until `handle` is called).
-   * Resumes rows left pending by a previous process at once.
+   * The delivery loop: flush groups, start attempts for due rows (never waiting for them), sleep until the next
+   * wake (or until `handle` is called or an attempt ends). Resumes rows left pending by a previous process at once.
    */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const now = this.clock.now();
       this.flush(now);
-      await this.deliverDue(now);
+      this.dispatch(now);
       const next = this.nextWakeAt();
       const now2 = this.clock.now();
       if (next !== null && next <= now2) continue;
@@ -360,7 +399,27 @@ export class NotificationPipeline {
     }
   }
 
+  /**
+   * Stops delivering: waits up to `closeGraceMs` for attempts in flight, then abandons the rest (they stay
+   * pending for the next start), and closes the channels. Call after the `run` loop has stopped.
+   */
   async close(): Promise<void> {
+    if (this.running.size > 0) {
+      const grace = new AbortController();
+      const all = Promise.allSettled([...this.running]).then(() => grace.abort());
+      await this.clock.sleep(this.closeGraceMs, grace.signal).catch(() => {});
+      if (this.running.size > 0) {
+        this.logFn(
+          'warn',
+          `notification shutdown: ${this.running.size} delivery attempt(s) abandoned, sent on restart`,
+        );
+        this.stopping.abort();
+        // channels that cannot be interrupted (SMTP) get one more second; a result after that is not recorded
+        const late = new AbortController();
+        await Promise.race([all, this.clock.sleep(1000, late.signal).catch(() => {})]);
+        late.abort();
+      }
+    }
     for (const c of this.channels.values()) await c.close?.();
   }
 }

@@ -30,6 +30,8 @@ const STEPS = [
      duration_ms INTEGER NOT NULL
    ) STRICT;
    CREATE INDEX notify_delivery_log_row ON notify_delivery_log (row_id);`,
+  // channels deliver independently: due rows are read per channel
+  `CREATE INDEX notify_outbox_channel_due ON notify_outbox (status, channel, next_attempt_at);`,
 ];
 
 interface Raw {
@@ -85,14 +87,31 @@ export class OutboxRepository implements Outbox {
     );
   }
 
-  due(now: number, limit: number): OutboxRow[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT * FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
-        )
-        .all(now, limit) as unknown as Raw[]
-    ).map(toRow);
+  due(now: number, limit: number, channel?: string): OutboxRow[] {
+    const rows =
+      channel === undefined
+        ? this.db
+            .prepare(
+              `SELECT * FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+            )
+            .all(now, limit)
+        : this.db
+            .prepare(
+              `SELECT * FROM notify_outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, id LIMIT ?`,
+            )
+            .all(channel, now, limit);
+    return (rows as unknown as Raw[]).map(toRow);
+  }
+
+  nextDueByChannel(exclude?: ReadonlySet<number>): Map<string, number> {
+    const rows = this.db
+      .prepare(
+        `SELECT channel, MIN(next_attempt_at) AS t FROM notify_outbox
+          WHERE status = 'pending' AND id NOT IN (SELECT value FROM json_each(?)) GROUP BY channel`,
+      )
+      .all(JSON.stringify([...(exclude ?? [])])) as Array<{ channel: string; t: number }>;
+    return new Map(rows.map((r) => [r.channel, r.t]));
   }
 
   nextDueAt(): number | null {
