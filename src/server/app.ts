@@ -43,6 +43,18 @@ function visible(id: Identity, labels: Labels): boolean {
   return id.allTenants || tenantOf(labels) === id.tenant;
 }
 
+/** A silence belongs to the tenant its `tenant=` matcher names; one without such a matcher to the default tenant. */
+function silenceTenant(s: { matchers: readonly LabelMatcher[] }): string {
+  return s.matchers.find((m) => m.name === 'tenant' && m.op === '=')?.value ?? DEFAULT_TENANT;
+}
+
+/** Selects a tenant's series: the default tenant's have no `tenant` label (or `tenant="default"`). */
+function tenantMatcher(tenant: string): LabelMatcher {
+  return tenant === DEFAULT_TENANT
+    ? { name: 'tenant', op: '=~', value: `(${DEFAULT_TENANT})?` }
+    : { name: 'tenant', op: '=', value: tenant };
+}
+
 function need(id: Identity, role: Role): void {
   if (ROLE_RANK[id.role] < ROLE_RANK[role]) {
     throw new ApiError(403, 'forbidden', `this action needs the ${role} role; the token has ${id.role}`);
@@ -252,7 +264,12 @@ export function createServer(deps: ServerDeps) {
 
   app.get('/api/v1/whoami', (c) => {
     const id = c.get('identity');
-    return c.json({ ...id, authRequired: authRequired(), alerts: Boolean(deps.alerts) });
+    return c.json({
+      ...id,
+      authRequired: authRequired(),
+      alerts: Boolean(deps.alerts),
+      rulesEditable: Boolean(deps.rulesFile),
+    });
   });
 
   app.get('/api/v1/vms', async (c) => {
@@ -306,12 +323,7 @@ export function createServer(deps: ServerDeps) {
     }
     const vm = c.req.query('vm');
     if (vm) matchers.push({ name: 'vm', op: '=', value: vm });
-    if (!id.allTenants)
-      matchers.push({
-        name: 'tenant',
-        op: id.tenant === DEFAULT_TENANT ? '=~' : '=',
-        value: id.tenant === DEFAULT_TENANT ? '(default)?' : id.tenant,
-      });
+    if (!id.allTenants) matchers.push(tenantMatcher(id.tenant));
     const to = num(c, 'to', now);
     const from = num(c, 'from', to - duration(c.req.query('range'), 3_600_000));
     if (from > to) throw new ApiError(400, 'bad_request', 'from must not be after to');
@@ -688,8 +700,16 @@ export function createServer(deps: ServerDeps) {
   app.put('/api/v1/rules/:name', async (c) => {
     const file = rulesFile(c);
     const body = await bodyJson(c);
-    const result = applyRules(file.upsert({ ...body, name: c.req.param('name') }));
+    const { name: _ignored, ...fields } = body;
+    const result = applyRules(file.upsert({ name: c.req.param('name'), ...fields }));
     audit(c, 'rule.put', c.req.param('name'), body);
+    return c.json(result);
+  });
+  app.patch('/api/v1/rules/:name', async (c) => {
+    const file = rulesFile(c);
+    const body = await bodyJson(c);
+    const result = applyRules(file.patch(c.req.param('name'), body));
+    audit(c, 'rule.patch', c.req.param('name'), body);
     return c.json(result);
   });
   for (const [verb, enabled] of [
@@ -712,9 +732,7 @@ export function createServer(deps: ServerDeps) {
     const id = c.get('identity');
     const list = alerts()
       .listSilences(deps.clock.now(), c.req.query('all') === 'true')
-      .filter(
-        (s) => id.allTenants || s.matchers.some((m) => m.name === 'tenant' && m.op === '=' && m.value === id.tenant),
-      );
+      .filter((s) => id.allTenants || silenceTenant(s) === id.tenant);
     return c.json({ silences: list });
   });
   app.post('/api/v1/silences', async (c) => {
@@ -729,8 +747,7 @@ export function createServer(deps: ServerDeps) {
     } catch (e) {
       throw new ApiError(400, 'bad_request', `matchers: ${(e as Error).message}`);
     }
-    if (!id.allTenants)
-      matchers = [...matchers.filter((m) => m.name !== 'tenant'), { name: 'tenant', op: '=', value: id.tenant }];
+    if (!id.allTenants) matchers = [...matchers.filter((m) => m.name !== 'tenant'), tenantMatcher(id.tenant)];
     const now = deps.clock.now();
     const endsAt =
       typeof body.endsAt === 'number'
@@ -760,7 +777,7 @@ export function createServer(deps: ServerDeps) {
     const existing = alerts()
       .listSilences(deps.clock.now(), true)
       .find((s) => s.id === c.req.param('id'));
-    if (!existing || !(id.allTenants || existing.matchers.some((m) => m.name === 'tenant' && m.value === id.tenant))) {
+    if (!existing || !(id.allTenants || silenceTenant(existing) === id.tenant)) {
       throw new ApiError(404, 'not_found', `no silence ${c.req.param('id')}`);
     }
     let s: unknown;
@@ -786,6 +803,8 @@ export function createServer(deps: ServerDeps) {
   app.get('/', (c) => assets.serve(c, 'index.html'));
   app.get('/vm/:vm', (c) => assets.serve(c, 'vm.html'));
   app.get('/alerts', (c) => assets.serve(c, 'alerts.html'));
+  app.get('/rules', (c) => assets.serve(c, 'rules.html'));
+  app.get('/silences', (c) => assets.serve(c, 'silences.html'));
   app.get('/assets/:file', (c) => assets.serve(c, c.req.param('file')));
 
   return {

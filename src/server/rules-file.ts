@@ -61,6 +61,21 @@ export class RulesFile {
     });
   }
 
+  /** Changes some fields of an existing rule (a `null` value removes the field); the rest and comments stay. */
+  patch(name: string, fields: Record<string, unknown>): VigilConfig {
+    if ('name' in fields && fields.name !== name)
+      throw new ApiError(400, 'invalid_rule', 'name: a rule cannot be renamed; add a new one and delete this one');
+    return this.edit((doc) => {
+      const i = this.index(doc, name);
+      if (i < 0) throw new ApiError(404, 'not_found', `no rule named "${name}" in ${this.path}`);
+      for (const [k, v] of Object.entries(fields)) {
+        if (k === 'name') continue;
+        if (v === null) doc.deleteIn(['rules', i, k]);
+        else doc.setIn(['rules', i, k], doc.createNode(v));
+      }
+    });
+  }
+
   setEnabled(name: string, enabled: boolean): VigilConfig {
     return this.edit((doc) => {
       const i = this.index(doc, name);

@@ -24,7 +24,20 @@ export function staticAssets() {
       type: TYPES[extname(name)] ?? 'application/octet-stream',
     });
   };
-  for (const f of ['index.html', 'vm.html', 'alerts.html', 'app.css', 'common.js', 'fleet.js', 'vm.js', 'alerts.js'])
+  for (const f of [
+    'index.html',
+    'vm.html',
+    'alerts.html',
+    'rules.html',
+    'silences.html',
+    'app.css',
+    'common.js',
+    'fleet.js',
+    'vm.js',
+    'alerts.js',
+    'rules.js',
+    'silences.js',
+  ])
     load(f, web);
   load('uplot.js', uplot, 'uPlot.iife.min.js');
   load('uplot.css', uplot, 'uPlot.min.css');

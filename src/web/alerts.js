@@ -1,4 +1,4 @@
-// Alerts page: active alerts with ack / resolve / silence (shown to operators and admins), silences and rules.
+// Alerts page: active alerts with ack / resolve / silence (shown to operators and admins) and active silences.
 import { ago, api, esc, live, nav } from './common.js';
 
 nav('alerts');
@@ -24,9 +24,8 @@ async function render() {
     document.body.dataset.ready = '1';
     return;
   }
-  const [{ silences }, { rules }, past] = await Promise.all([
+  const [{ silences }, past] = await Promise.all([
     api('/api/v1/silences'),
-    api('/api/v1/rules'),
     api('/api/v1/alerts/history').catch(() => ({ alerts: [] })),
   ]);
   lists.innerHTML = `<h2>Active alerts (${alerts.length})</h2>
@@ -58,9 +57,7 @@ async function render() {
   document.getElementById('new-silence').hidden = false;
   tables.innerHTML = `<table><tr><th>matchers</th><th>ends</th><th>by</th><th>reason</th><th></th></tr>
   ${silences.map((s) => `<tr><td>${esc(s.matchers.map((m) => `${m.name}${m.op}${m.value}`).join(', '))}</td><td>${new Date(s.endsAt).toISOString()}</td><td>${esc(s.createdBy)}</td><td>${esc(s.reason)}</td><td class="op"><button data-expire="${esc(s.id)}">Expire</button></td></tr>`).join('')}</table>
-  <h2>Rules (${rules.length})</h2>
-  <table><tr><th>name</th><th>metric</th><th>condition</th><th>for</th><th>severity</th><th>enabled</th></tr>
-  ${rules.map((r) => `<tr><td>${esc(r.name)}</td><td>${esc(r.metric)}</td><td>${esc(r.comparison ?? '')} ${esc(r.threshold ?? '')}</td><td>${esc(r.forMs != null ? `${r.forMs / 1000}s` : '')}</td><td>${esc(r.severity)}</td><td>${r.enabled === false ? 'no' : 'yes'}</td></tr>`).join('')}</table>`;
+  <p class="mut">Expired silences: <a href="/silences">Silences</a> · thresholds and channels: <a href="/rules">Rules</a></p>`;
   document.body.dataset.ready = '1';
 }
 

@@ -71,14 +71,41 @@ export function ago(ts, now = Date.now()) {
   return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
 }
 
+/** Duration in ms as the config writes it: `0s`, `90s`, `5m`, `2h`, `7d`. */
+export function dur(ms) {
+  if (ms == null) return '';
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ])
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return ms === 0 ? '0s' : `${ms}ms`;
+}
+
+/** `name op value` of a label matcher. */
+export function matcherText(m) {
+  return `${m.name}${m.op}${m.value}`;
+}
+
+const PAGES = [
+  ['fleet', '/', 'Fleet'],
+  ['alerts', '/alerts', 'Alerts'],
+  ['rules', '/rules', 'Rules'],
+  ['silences', '/silences', 'Silences'],
+];
+
+/** Draws the navigation; resolves to the caller's identity (`/api/v1/whoami`) or null. */
 export function nav(active) {
   const el = document.querySelector('nav');
-  if (!el) return;
-  el.innerHTML = `<b>Vigil</b> <a href="/" ${active === 'fleet' ? 'class="on"' : ''}>Fleet</a> <a href="/alerts" ${active === 'alerts' ? 'class="on"' : ''}>Alerts</a> <span id="who"></span>`;
-  api('/api/v1/whoami')
+  if (!el) return Promise.resolve(null);
+  el.innerHTML = `<b>Vigil</b> ${PAGES.map(([k, href, label]) => `<a href="${href}" ${active === k ? 'class="on"' : ''}>${label}</a>`).join(' ')} <span id="who"></span>`;
+  return api('/api/v1/whoami')
     .then((w) => {
       document.getElementById('who').textContent = `${w.name} · ${w.role} · ${w.tenant}`;
       document.body.dataset.role = w.role;
+      return w;
     })
-    .catch(() => {});
+    .catch(() => null);
 }

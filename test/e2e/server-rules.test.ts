@@ -40,6 +40,26 @@ test('rules CRUD writes the YAML config (comments kept), reloads the rules in fo
     assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'invalid_rule');
     assert.doesNotMatch(readFileSync(path, 'utf8'), /broken/);
 
+    const patch = (token: string, name: string, body: unknown) =>
+      fetch(`${url}/api/v1/rules/${name}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    assert.equal((await patch(op, 'high_mem', { threshold: 95 })).status, 403);
+    const patched = await patch(admin, 'high_mem', { threshold: 95, for: null, notification_channels: ['console'] });
+    assert.equal(patched.status, 200, await patched.clone().text());
+    const hm = ((await patched.json()) as { rules: { name: string; threshold: number; forMs: number }[] }).rules.find(
+      (r) => r.name === 'high_mem',
+    );
+    assert.deepEqual([hm?.threshold, hm?.forMs], [95, 0]);
+    assert.match(
+      readFileSync(path, 'utf8'),
+      /- name: high_mem\n\s+metric: memory_percent\n\s+threshold: 95\n\s+severity: warning\n\s+notification_channels:/,
+    );
+    assert.equal((await patch(admin, 'nope', { threshold: 1 })).status, 404);
+    assert.equal((await patch(admin, 'high_mem', { name: 'other' })).status, 400);
+
     const dis = await fetch(`${url}/api/v1/rules/high_cpu/disable`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin}` },

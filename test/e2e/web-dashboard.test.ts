@@ -1,16 +1,37 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { systemClock } from '../../src/clock.ts';
+import { parseConfigText } from '../../src/config/index.ts';
 import type { Sample } from '../../src/model/index.ts';
+import { RulesFile } from '../../src/server/rules-file.ts';
 import { testServer } from '../../src/server/testing/harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (apt-get install chromium)`;
 
-const h = testServer({ clock: systemClock, withAlerts: true });
+// The rules page edits this config file through the rules API.
+const configDir = mkdtempSync(join(tmpdir(), 'vigil-web-'));
+const configPath = join(configDir, 'vigil.yaml');
+writeFileSync(
+  configPath,
+  `rules:
+  - name: high_cpu
+    metric: cpu_percent
+    threshold: 80
+    for: 0s
+    severity: critical
+  - name: disk_full # keep this comment
+    metric: disk_percent
+    threshold: 90
+    for: 5m
+`,
+);
+const h = testServer({ clock: systemClock, withAlerts: true, rulesFile: new RulesFile(configPath) });
 let url = '';
 let close: () => Promise<void> = async () => {};
 let browser: Browser | undefined;
@@ -31,6 +52,7 @@ function snapshotSamples(vm: string, rg: string, ts: number, cpu: number): Sampl
 before(async () => {
   if (skip) return;
   mkdirSync(ARTIFACTS, { recursive: true });
+  h.alerts!.reloadRules(parseConfigText(readFileSync(configPath, 'utf8'), configPath).rules);
   const now = Date.now();
   // 1,000 VMs with an hour of history (every 5 minutes); one failing.
   const samples: Sample[] = [];
@@ -72,6 +94,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await close();
+  rmSync(configDir, { recursive: true, force: true });
 });
 
 async function page(): Promise<Page> {
@@ -174,6 +197,108 @@ test('alerts page: acknowledging a firing alert', { skip }, async () => {
   await p.close();
 });
 
+test('rules page: add a rule, edit its threshold, severity, for, enabled and channels, delete it (config file written)', {
+  skip,
+}, async () => {
+  const p = await page();
+  p.on('dialog', (d) => d.accept());
+  await p.goto(`${url}/rules`);
+  await p.waitForSelector('body[data-ready="1"]');
+  await p.waitForFunction(() => document.body.dataset.role === 'admin');
+  assert.equal(await p.locator('nav a.on').textContent(), 'Rules');
+  assert.deepEqual(
+    await p.locator('tr[data-rule]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rule'))),
+    ['high_cpu', 'disk_full', 'vm_unreachable'],
+  );
+  assert.match((await p.locator('tr[data-rule="disk_full"]').textContent()) ?? '', /disk_percent.*> 90.*5m.*warning/s);
+
+  // Add.
+  await p.fill('#new-rule input[name="name"]', 'high_mem');
+  await p.fill('#new-rule input[name="metric"]', 'memory_percent');
+  await p.fill('#new-rule input[name="threshold"]', '85');
+  await p.fill('#new-rule input[name="for"]', '2m');
+  await p.fill('#new-rule input[name="match"]', 'resource_group=rg-1');
+  await p.click('#new-rule button[type="submit"]');
+  await p.waitForSelector('tr[data-rule="high_mem"]');
+  assert.match(
+    (await p.locator('tr[data-rule="high_mem"]').textContent()) ?? '',
+    /memory_percent.*> 85.*2m.*warning.*resource_group=rg-1/s,
+  );
+  assert.match(readFileSync(configPath, 'utf8'), /name: high_mem/);
+
+  // Edit an existing rule in place.
+  const row = p.locator('tr[data-rule="disk_full"]');
+  await row.locator('button[data-act="edit"]').click();
+  const form = p.locator('tr.editing[data-rule="disk_full"]');
+  await form.locator('input[name="threshold"]').fill('95');
+  await form.locator('select[name="severity"]').selectOption('critical');
+  await form.locator('input[name="for"]').fill('10m');
+  await form.locator('input[name="enabled"]').uncheck();
+  await form.locator('input[name="notification_channels"]').fill('console');
+  await p.screenshot({ path: `${ARTIFACTS}/rules-edit.png` });
+  await form.locator('button[data-act="save"]').click();
+  await p.waitForSelector('tr.disabled[data-rule="disk_full"]');
+  assert.match((await row.textContent()) ?? '', /> 95.*10m.*critical.*no.*console/s);
+  const rule = h.alerts!.currentRules().find((r) => (r as { name: string }).name === 'disk_full') as {
+    threshold: number;
+    forMs: number;
+    severity: string;
+    enabled: boolean;
+    channels: readonly string[];
+  };
+  assert.deepEqual(
+    [rule.threshold, rule.forMs, rule.severity, rule.enabled, rule.channels],
+    [95, 600_000, 'critical', false, ['console']],
+  );
+  const text = readFileSync(configPath, 'utf8');
+  assert.match(text, /# keep this comment/);
+  assert.match(text, /threshold: 95/);
+
+  // A bad edit is refused with the config's own message, and nothing changes.
+  await p.locator('tr[data-rule="high_mem"] button[data-act="edit"]').click();
+  await p.locator('tr.editing input[name="threshold"]').fill('150');
+  await p.locator('tr.editing button[data-act="save"]').click();
+  await p.waitForFunction(() => document.getElementById('rules-error')?.textContent?.includes('between 0 and 100'));
+  assert.match(readFileSync(configPath, 'utf8'), /threshold: 85/);
+  await p.locator('tr.editing button[data-act="cancel"]').click();
+
+  // Delete.
+  await p.locator('tr[data-rule="high_mem"] button[data-act="delete"]').click();
+  await p.waitForFunction(() => !document.querySelector('tr[data-rule="high_mem"]'));
+  assert.doesNotMatch(readFileSync(configPath, 'utf8'), /high_mem/);
+  await p.screenshot({ path: `${ARTIFACTS}/rules.png` });
+  await p.close();
+});
+
+test('silences page: add a silence, see it active, expire it, see it under expired', { skip }, async () => {
+  const p = await page();
+  await p.goto(`${url}/silences`);
+  await p.waitForSelector('body[data-ready="1"]');
+  await p.fill('#new-silence input[name="matchers"]', 'vm=vm-0042, rule=high_cpu');
+  await p.fill('#new-silence input[name="duration"]', '30m');
+  await p.fill('#new-silence input[name="reason"]', 'kernel upgrade');
+  await p.click('#new-silence button[type="submit"]');
+  const activeRow = p.locator('#active tr', { hasText: 'vm=vm-0042' });
+  await activeRow.waitFor();
+  assert.match((await activeRow.textContent()) ?? '', /rule=high_cpu.*local.*kernel upgrade/s);
+  const created = h.alerts!.listSilences(Date.now()).find((s) => s.reason === 'kernel upgrade');
+  assert.ok(created);
+  assert.ok(Math.abs(created.endsAt - Date.now() - 30 * 60_000) < 60_000);
+  await p.screenshot({ path: `${ARTIFACTS}/silences.png` });
+  await activeRow.locator('button[data-expire]').click();
+  const expiredRow = p.locator('#expired tr', { hasText: 'vm=vm-0042' });
+  await expiredRow.waitFor();
+  assert.match((await expiredRow.textContent()) ?? '', /expired \d+s ago/);
+  assert.equal(await p.locator('#active tr', { hasText: 'vm=vm-0042' }).count(), 0);
+  assert.ok(!h.alerts!.listSilences(Date.now()).some((s) => s.id === created.id));
+  // A bad matcher gets the API's message, not a silent failure.
+  await p.fill('#new-silence input[name="matchers"]', 'not a matcher');
+  await p.click('#new-silence button[type="submit"]');
+  await p.waitForFunction(() => (document.getElementById('silence-error')?.textContent ?? '').startsWith('matchers:'));
+  await p.screenshot({ path: `${ARTIFACTS}/silences-expired.png` });
+  await p.close();
+});
+
 test('role-aware: with tokens on, a viewer sees alerts but no action buttons; no token is asked for one', {
   skip,
 }, async () => {
@@ -189,6 +314,18 @@ test('role-aware: with tokens on, a viewer sees alerts but no action buttons; no
   assert.equal(await p.locator('#new-silence').isVisible(), false);
   assert.doesNotMatch(p.url(), /token=/, 'token removed from the address bar');
   await p.screenshot({ path: `${ARTIFACTS}/alerts-viewer.png` });
+  // Rules and silences pages are read-only for a viewer.
+  await p.goto(`${url}/rules`);
+  await p.waitForSelector('body[data-ready="1"]');
+  await p.waitForFunction(() => document.body.dataset.role === 'viewer');
+  assert.ok((await p.locator('tr[data-rule]').count()) >= 2);
+  assert.equal(await p.locator('button[data-act="edit"]').first().isVisible(), false);
+  assert.equal(await p.locator('#new-rule').isVisible(), false);
+  await p.goto(`${url}/silences`);
+  await p.waitForSelector('body[data-ready="1"]');
+  await p.waitForFunction(() => document.body.dataset.role === 'viewer');
+  assert.equal(await p.locator('#new-silence').isVisible(), false);
+  assert.ok((await p.locator('#expired tr', { hasText: 'vm=vm-0042' }).count()) === 1);
   // A fresh browser without the token is asked for one.
   const ctx = await browser!.newContext();
   const anon = await ctx.newPage();
