@@ -862,6 +862,45 @@ function sweep(c: Cycle, index: RuleIndex): void {
   }
 }
 
+/** The window each metric's `aggregate` rules need: the longest per metric. */
+export function aggregateWindows(rules: readonly AlertRule[]): ReadonlyMap<string, number> {
+  return indexRules(rules).windowByMetric;
+}
+
+/**
+ * Rebuilds the per-series windows behind `aggregate` rules from stored samples (after a restart, or when a rule
+ * gains an aggregate), merged with the points already held. Points outside a metric's window at `now` are dropped.
+ */
+export function seedRings(
+  state: AlertEngineState,
+  rules: readonly AlertRule[],
+  samples: readonly Sample[],
+  now: number,
+): AlertEngineState {
+  const windows = aggregateWindows(rules);
+  const bySeries = new Map<string, Map<number, number>>();
+  for (const s of samples) {
+    const windowMs = windows.get(s.metric);
+    if (windowMs === undefined || s.ts <= now - windowMs || s.ts > now) continue;
+    const sk = cachedSeriesKey(s.metric, s.labels);
+    let points = bySeries.get(sk);
+    if (!points) {
+      points = new Map();
+      const held = state.rings.get(sk);
+      if (held) for (let i = 0; i < held.ts.length; i++) points.set(held.ts[i]!, held.values[i]!);
+      bySeries.set(sk, points);
+    }
+    if (!points.has(s.ts)) points.set(s.ts, s.value);
+  }
+  if (bySeries.size === 0) return state;
+  const rings = new Map(state.rings);
+  for (const [sk, points] of bySeries) {
+    const ts = [...points.keys()].sort((a, b) => a - b);
+    rings.set(sk, { ts, values: ts.map((t) => points.get(t)!) });
+  }
+  return { ...state, rings };
+}
+
 /**
  * After a restart: the time Vigil was down must not count as VMs being silent. Every VM without an active
  * no-data alert starts a fresh no-data window at `now` (active ones keep their history and resolve on data).

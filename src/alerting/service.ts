@@ -14,11 +14,13 @@ import {
   type ActionResult,
   type AlertEngineState,
   acknowledge,
+  aggregateWindows,
   type EvaluationResult,
   evaluate,
   freshNoDataWindows,
   resolveManually,
   type SeriesTrack,
+  seedRings,
   type VmTrack,
 } from './evaluate.ts';
 import { type AlertingSettings, type AlertRule, effectiveRules, settingsFromConfig } from './rule.ts';
@@ -29,9 +31,10 @@ const PERSIST_REFRESH_MS = 5 * 60_000;
 const SMALL_BATCH = 100;
 const HOUSEKEEPING_MS = 5_000;
 
+/** What must be durable at once when it changes: state, severity, breach count, peak, ack, notifications, flapping. */
 function trackSignature(t: SeriesTrack): string {
   const a = t.active;
-  return `${a?.id}|${a?.state}|${a?.severity}|${a?.acknowledged?.at}|${a?.notificationsSent}|${a?.flapping}|${t.fireTimes.length}|${t.owed}|${t.flapNotifiedAt}`;
+  return `${a?.id}|${a?.state}|${a?.severity}|${a?.notificationCount}|${a?.peakValue}|${a?.acknowledged?.at}|${a?.notificationsSent}|${a?.flapping}|${t.fireTimes.length}|${t.owed}|${t.flapNotifiedAt}`;
 }
 
 function vmSignature(t: VmTrack): string {
@@ -82,6 +85,8 @@ export class AlertService {
   /** What was last written per track and VM, so value-only updates are written at most every PERSIST_REFRESH_MS. */
   private readonly persistedTracks = new Map<string, { sig: string; at: number }>();
   private readonly persistedVms = new Map<string, string>();
+  /** Tracks whose latest value (only) was not written yet: `flush` writes them (at shutdown). */
+  private readonly unsaved = new Set<string>();
 
   constructor(opts: AlertServiceOptions) {
     this.repo = opts.repository;
@@ -151,6 +156,40 @@ export class AlertService {
       ),
     );
     return this.publish(result);
+  }
+
+  /** The window each metric's `aggregate` rules need, so the caller can re-read those samples from the store. */
+  aggregateWindows(): ReadonlyMap<string, number> {
+    return aggregateWindows(this.rules);
+  }
+
+  /**
+   * Rebuilds the windows behind `aggregate` rules from stored samples (at start, or after a rule gained an
+   * aggregate): they live in memory only, and the metrics store already holds every sample they need.
+   */
+  restoreWindows(samples: readonly Sample[], now: number): void {
+    this.state = seedRings(this.state, this.rules, samples, now);
+  }
+
+  /** Writes what was held back (latest values of firing alerts); call at shutdown so a restart starts from them. */
+  flush(now: number): void {
+    if (this.unsaved.size === 0) return;
+    this.repo.transaction(() => {
+      const keys: string[] = [];
+      const changed: Alert[] = [];
+      for (const key of this.unsaved) {
+        const t = this.state.tracks.get(key);
+        if (!t) continue;
+        keys.push(key);
+        if (t.active) changed.push(t.active);
+        this.persistedTracks.set(key, { sig: trackSignature(t), at: now });
+      }
+      this.repo.save(
+        { state: this.state, events: [], transitions: [], changed, dropped: [], touchedTracks: keys, touchedVms: [] },
+        this.state,
+      );
+      this.unsaved.clear();
+    });
   }
 
   /** A cycle with no new data: no-data rules, expiry, silences that ended. */
@@ -249,9 +288,7 @@ export class AlertService {
     return this.repo.transaction(() => {
       const version = this.repo.dataVersion();
       if (version !== this.dataVersion) {
-        // Alerts, acks, marks and tracks come from the database; VM liveness and windows are fresher in memory.
-        this.state = { ...this.repo.loadState(), vms: this.state.vms, rings: this.state.rings };
-        this.persistedTracks.clear();
+        this.mergeExternalChanges();
         this.dataVersion = version;
       }
       if (this.restored) {
@@ -267,9 +304,47 @@ export class AlertService {
   }
 
   /**
-   * Narrows a result to what must be durable: state changes, acks, notifications and flapping always;
-   * a firing alert's value, peak and breach count at most every PERSIST_REFRESH_MS; VM liveness only when
-   * its failure status or labels change (after a restart no-data windows start afresh anyway).
+   * Another process (the CLI, the API of another instance) committed to the database: takes over its acks and
+   * manual resolves. Everything else (counts, values, peaks, windows, VM liveness) is fresher in memory, so the
+   * in-memory state is kept, and alerts another process rewrote from its older copy are written back.
+   */
+  private mergeExternalChanges(): void {
+    const stored = this.repo.loadState();
+    const tracks = new Map(this.state.tracks);
+    const rewrite: string[] = [];
+    for (const [key, mine] of this.state.tracks) {
+      const a = mine.active;
+      if (!a) continue;
+      const theirs = stored.tracks.get(key);
+      if (theirs?.active?.id === a.id) {
+        const ack = theirs.active.acknowledged;
+        if (ack && a.acknowledged?.at !== ack.at) {
+          tracks.set(key, { ...mine, active: { ...a, acknowledged: ack } });
+          rewrite.push(key);
+        }
+      } else if (this.repo.getAlert(a.id)?.state === 'resolved') {
+        // Resolved by hand elsewhere: the stored track (flap history) or none.
+        if (theirs) tracks.set(key, theirs);
+        else tracks.delete(key);
+        this.persistedTracks.delete(key);
+        this.unsaved.delete(key);
+      }
+    }
+    this.state = { ...this.state, tracks, nextId: Math.max(this.state.nextId, stored.nextId) };
+    if (rewrite.length === 0) return;
+    const changed = rewrite.map((k) => this.state.tracks.get(k)!.active!);
+    this.repo.save(
+      { state: this.state, events: [], transitions: [], changed, dropped: [], touchedTracks: rewrite, touchedVms: [] },
+      this.state,
+    );
+    for (const k of rewrite) this.unsaved.delete(k);
+  }
+
+  /**
+   * Narrows a result to what must be durable: state changes, breach counts, peaks, acks, notifications and
+   * flapping always (only the rows that changed); a value that changed alone at most every PERSIST_REFRESH_MS
+   * and at `flush`; VM liveness only when its failure status or labels change (after a restart no-data windows
+   * start afresh anyway).
    */
   private worthWriting(result: EvaluationResult, now: number): EvaluationResult {
     const tracks: string[] = [];
@@ -279,12 +354,17 @@ export class AlertService {
       if (!t) {
         tracks.push(key);
         this.persistedTracks.delete(key);
+        this.unsaved.delete(key);
         continue;
       }
       const sig = trackSignature(t);
       const prev = this.persistedTracks.get(key);
-      if (prev && prev.sig === sig && now - prev.at < PERSIST_REFRESH_MS) continue;
+      if (prev && prev.sig === sig && now - prev.at < PERSIST_REFRESH_MS) {
+        this.unsaved.add(key);
+        continue;
+      }
       this.persistedTracks.set(key, { sig, at: now });
+      this.unsaved.delete(key);
       tracks.push(key);
       if (t.active) alertIds.add(t.active.id);
     }

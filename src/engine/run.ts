@@ -19,6 +19,7 @@ import { AlertRepository } from '../store/sqlite/alert-repository.ts';
 import { AuthRepository } from '../store/sqlite/auth-repository.ts';
 import { OutboxRepository } from '../store/sqlite/outbox-repository.ts';
 import type { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { restoreAlertWindows } from './alert-windows.ts';
 import { chartHistory } from './chart-history.ts';
 import { DerivedSignals } from './derived-signals.ts';
 import { Engine } from './engine.ts';
@@ -83,6 +84,9 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
     const engine = new Engine({ config, store, clock, log });
     const alertRepo = new AlertRepository(store.db);
     const alerts = new AlertService({ repository: alertRepo, rules: config.rules, alerting: config.alerting });
+    // Runs after everything that evaluates has stopped, before the store closes: the latest values are kept.
+    closers.push(() => alerts.flush(clock.now()));
+    await restoreAlertWindows(alerts, store, clock.now());
 
     const outbox = new OutboxRepository(store.db);
     const pipeline: NotificationPipeline = buildPipeline({
@@ -171,6 +175,9 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
         try {
           const next = loadConfig({ path: configPath, cwd: o.cwd, env: o.env, ...(o.home ? { home: o.home } : {}) });
           alerts.reloadRules(next.config.rules, next.config.alerting);
+          restoreAlertWindows(alerts, store, clock.now()).catch((e: Error) => {
+            log.error('aggregate rule windows not restored', { error: e.message });
+          });
           derived.configure(next.config.rules, clock.now(), next.config.analytics.patterns).catch((e: Error) => {
             log.error('anomaly/pattern signals not reconfigured', { error: e.message });
           });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { AlertService } from '../../alerting/service.ts';
-import { ruleSchema } from '../../config/sections/rules.ts';
+import { alertingSchema, ruleSchema } from '../../config/sections/rules.ts';
 import type { AlertEvent, Sample } from '../../model/index.ts';
 import { AlertRepository } from './alert-repository.ts';
 
@@ -240,5 +240,95 @@ test('prune: old resolved alerts, their history and ended silences go; active al
     );
     assert.equal(repo.history().length, 2, 'the firing alert keeps its history');
     db.close();
+  });
+});
+
+const BAND_RULES = [
+  ruleSchema.parse({
+    name: 'high_cpu',
+    metric: 'cpu_percent',
+    threshold: 80,
+    recovery_threshold: 70,
+    severity: 'critical',
+  }),
+];
+
+function openWith(
+  path: string,
+  rules = BAND_RULES,
+): { db: DatabaseSync; service: AlertService; repo: AlertRepository } {
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000');
+  const repo = new AlertRepository(db);
+  const alerting = alertingSchema.parse({ vm_unreachable: false });
+  return { db, service: new AlertService({ repository: repo, rules, alerting }), repo };
+}
+
+test('restart restores breach count and peak as of the last breach, without a shutdown flush', () => {
+  withDb((path) => {
+    const first = openWith(path);
+    // Ten breaches in ten minutes (well inside the 5-minute value refresh for most of them).
+    for (let m = 0; m < 10; m++) first.service.ingest([cpu('web-01', 90 + m, T0 + m * MIN)], [], T0 + m * MIN);
+    const before = first.service.activeAlerts()[0]!;
+    assert.equal(before.notificationCount, 10);
+    first.db.close(); // a crash: no flush
+
+    const second = openWith(path);
+    const after = second.service.activeAlerts()[0]!;
+    assert.equal(after.notificationCount, 10);
+    assert.equal(after.peakValue, 99);
+    assert.equal(after.value, 99);
+    assert.equal(second.repo.getAlert(after.id)!.notificationCount, 10, 'the alerts row too, not only the track');
+    second.db.close();
+  });
+});
+
+test('flush at shutdown writes the latest value of a firing alert that changed nothing else', () => {
+  withDb((path) => {
+    const first = openWith(path);
+    first.service.ingest([cpu('web-01', 90, T0)], [], T0);
+    // Between the recovery threshold and the threshold: still firing, no breach, only the value moves.
+    first.service.ingest([cpu('web-01', 75, T0 + MIN)], [], T0 + MIN);
+    first.service.ingest([cpu('web-01', 74, T0 + 2 * MIN)], [], T0 + 2 * MIN);
+    assert.equal(first.repo.getAlert(first.service.activeAlerts()[0]!.id)!.value, 90, 'value-only changes wait');
+    first.service.flush(T0 + 2 * MIN);
+    first.db.close();
+    const second = openWith(path);
+    const a = second.service.activeAlerts()[0]!;
+    assert.deepEqual([a.value, a.peakValue, a.notificationCount, a.lastValueAt], [74, 90, 1, T0 + 2 * MIN]);
+    assert.equal(second.repo.getAlert(a.id)!.value, 74);
+    second.db.close();
+  });
+});
+
+test('an ack from the CLI (another process) keeps the running service counts and values; a CLI resolve is taken over', () => {
+  withDb((path) => {
+    const running = openWith(path);
+    running.service.ingest([cpu('web-01', 90, T0), cpu('web-02', 90, T0)], [], T0);
+    for (let m = 1; m <= 6; m++) running.service.ingest([cpu('web-01', 91, T0 + m * MIN)], [], T0 + m * MIN);
+    running.service.ingest([cpu('web-01', 75, T0 + 7 * MIN)], [], T0 + 7 * MIN); // value only, not yet written
+    const [web02, web01] = running.service.activeAlerts();
+
+    const cli = openWith(path);
+    cli.service.ack(web01!.id, 'carol', 'looking', T0 + 8 * MIN);
+    cli.service.resolve(web02!.id, 'carol', 'rebooted', T0 + 8 * MIN);
+    cli.db.close();
+
+    running.service.tick(T0 + 8 * MIN);
+    const active = running.service.activeAlerts();
+    assert.deepEqual(
+      active.map((a) => `${a.rule}@${a.vm}`),
+      ['high_cpu@web-01'],
+      'the resolve from the CLI holds',
+    );
+    const a = active[0]!;
+    assert.deepEqual([a.notificationCount, a.value, a.peakValue], [7, 75, 91], 'nothing rolled back');
+    assert.equal(a.acknowledged?.by, 'carol');
+    const row = running.repo.getAlert(a.id)!;
+    assert.deepEqual([row.notificationCount, row.value, row.acknowledged?.by], [7, 75, 'carol']);
+    running.service.ingest([cpu('web-01', 95, T0 + 9 * MIN)], [], T0 + 9 * MIN);
+    assert.equal(running.service.activeAlerts()[0]!.notificationCount, 8);
+    assert.equal(running.repo.getAlert(web02!.id)!.resolveReason, 'manual');
+    running.db.close();
   });
 });
