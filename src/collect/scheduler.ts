@@ -100,6 +100,8 @@ export interface CycleResult {
    * source lists either: their alerts expire. Only a discovery that succeeded counts.
    */
   readonly removedVms: string[];
+  /** One-time notes from sources (not errors): log them once. */
+  readonly notices: SourceError[];
 }
 
 /** `timeout after 30s`, `timeout after 1.5s`. */
@@ -325,6 +327,14 @@ export async function runCycle(sources: readonly Source[], ctx: CycleContext): P
   });
 
   for (const list of targetLists) for (const t of list) dropped.delete(t.vm);
+  const notices: SourceError[] = [];
+  for (const source of sources) {
+    try {
+      for (const message of source.takeNotices?.() ?? []) notices.push({ source: source.name, message });
+    } catch {
+      // a source's notes are best effort
+    }
+  }
   return {
     ts: ctx.now,
     samples,
@@ -333,6 +343,7 @@ export async function runCycle(sources: readonly Source[], ctx: CycleContext): P
     durationMs: Math.max(0, clock.now() - started),
     perSource,
     removedVms: [...dropped],
+    notices,
   };
 }
 

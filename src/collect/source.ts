@@ -40,6 +40,8 @@ export interface Source {
    */
   discover(ctx: CollectContext): Promise<Target[]>;
   collect(targets: readonly Target[], ctx: CollectContext): Promise<TargetResult[]>;
+  /** One-time notes for the log (e.g. "falling back to per-resource calls"), drained by the scheduler each cycle. */
+  takeNotices?(): string[];
   /** Source self-metrics (API calls, throttling waits, ...) for status and /metrics. */
   stats?(): Record<string, number>;
   close?(): Promise<void>;

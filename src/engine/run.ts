@@ -8,6 +8,7 @@ import { AlertService } from '../alerting/service.ts';
 import type { Clock } from '../clock.ts';
 import { buildSources } from '../collect/build-sources.ts';
 import { Collector, type CycleResult } from '../collect/scheduler.ts';
+import { SourceProblemLog } from '../collect/source-log.ts';
 import type { Source } from '../collect/source.ts';
 import { ConfigError, type LoadedConfig, loadConfig } from '../config/index.ts';
 import { buildPipeline } from '../notify/build.ts';
@@ -134,6 +135,7 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
     closers.push(() => maintenance.stop());
 
     let lastPrune = Number.NEGATIVE_INFINITY;
+    const sourceLog = new SourceProblemLog(); // a standing source error is logged once, not every cycle
     const onCycle = async (r: CycleResult) => {
       await engine.ingest(r.samples, r.outcomes, 'collect');
       const summary: CycleSummary = {
@@ -144,7 +146,7 @@ export async function startVigil(o: StartOptions): Promise<RunningVigil> {
         samples: r.samples.length,
       };
       engine.recordCycle(summary, r.perSource.map(sourceStatus));
-      for (const e of r.sourceErrors) log.warn(`source ${e.source}: ${e.message}`);
+      for (const line of sourceLog.lines(r)) log[line.level](line.message);
       const now = clock.now();
       // VMs that discovery no longer lists (deleted): their alerts expire and no no-data rule fires for them.
       if (r.removedVms.length > 0) alerts.removeVms(r.removedVms, now);

@@ -242,16 +242,16 @@ test('slows ARM reads down as remaining subscription reads run low', async () =>
   assert.equal(r.fake.count(/./, 429), 0, 'never hit the limit');
 });
 
-test('refreshes an expired token once on 401 and maps per-VM errors', async () => {
-  const vms = fleet(6, ['eastus']);
-  vms[2] = { ...vms[2]!, denied: true };
+test('no Monitoring Reader on the subscription: batch 401, per-resource fallback for it, one note, per-VM errors', async () => {
+  const vms = fleet(6, ['eastus', 'westus']);
+  vms[2] = { ...vms[2]!, denied: true }; // no role on this VM: so none on the subscription either
   const r = await rig(vms);
-  r.env.FAKE_AZ_TTL = '600';
-  const targets = await r.source.discover(r.ctx());
-  // Delete one VM after discovery.
-  r.fake.vms = r.fake.vms.filter((v) => v.name !== 'vm-0004');
-  const results = await r.source.collect(targets, r.ctx());
-  const byVm = Object.fromEntries(results.map((x) => [x.target.vm, x.error ?? 'ok']));
+  const cycle = scheduled(r);
+  const first = await cycle();
+  r.fake.vms = r.fake.vms.filter((v) => v.name !== 'vm-0004'); // deleted after discovery
+  r.clock.now += 60_000;
+  const second = await cycle();
+  const byVm = Object.fromEntries(second.outcomes.map((o) => [o.vm, o.errorMessage ?? 'ok']));
   assert.deepEqual(byVm, {
     'vm-0000': 'ok',
     'vm-0001': 'ok',
@@ -261,19 +261,53 @@ test('refreshes an expired token once on 401 and maps per-VM errors', async () =
     'vm-0004': 'VM not found in Azure (ResourceNotFound): it was deleted or moved',
     'vm-0005': 'ok',
   });
-  assert.equal(r.source.stats().fallback_calls, 6, 'the 403 batch was split into per-resource calls');
+  assert.ok(first.outcomes.every((o) => o.success || o.vm === 'vm-0002'));
+  // One batch call per region in the first cycle (401 even after one token refresh), none after: remembered.
+  assert.equal(r.fake.count(/getBatch/), 4, 'two regions x (call + retry with a fresh token)');
+  assert.equal(r.fake.count(/getBatch/, 401), 4);
+  assert.equal(r.source.stats().fallback_calls, 12);
+  assert.equal(first.notices.length, 1, 'one note for the subscription');
+  assert.match(
+    first.notices[0]!.message,
+    /batch metrics API refused subscription .*Monitoring Reader role on the subscription itself/,
+  );
+  assert.deepEqual(second.notices, []);
+  assert.deepEqual([...first.sourceErrors, ...second.sourceErrors], []);
+  // An hour later the batch endpoint is tried again (the role may have been granted).
+  r.clock.now += 3_600_000;
+  r.env.FAKE_AZ_NOW = String(Math.floor(r.clock.now / 1000));
+  r.fake.vms = r.fake.vms.map((v) => ({ ...v, denied: false }));
+  const later = await cycle();
+  assert.ok(later.outcomes.filter((o) => o.vm !== 'vm-0004').every((o) => o.success));
+  assert.equal(r.fake.count(/getBatch/, 200), 2);
+});
+
+test('a token Azure rejects is refreshed once; one that stays invalid says az login, batch or not', async () => {
+  const r = await rig(fleet(3, ['eastus']));
+  r.env.FAKE_AZ_TTL = '600';
+  const targets = await r.source.discover(r.ctx());
+  assert.ok((await r.source.collect(targets, r.ctx())).every((x) => !x.error));
   // The fake clock passes the tokens' expiry, but our cache thinks they are fine: Azure says 401 expired.
   const before = r.source.stats().az_invocations;
   r.clock.now += 11 * 60_000;
   r.env.FAKE_AZ_NOW = String(Math.floor(r.clock.now / 1000));
-  const again = await r.source.collect(
-    targets.filter((t) => t.vm === 'vm-0000'),
-    { ...r.ctx(), now: T0 + 60_000 },
-  );
-  assert.equal(again[0]!.error, undefined);
+  const again = await r.source.collect(targets, { ...r.ctx(), now: T0 + 60_000 });
+  assert.ok(again.every((x) => !x.error));
   assert.equal(r.fake.count(/getBatch/, 401), 1);
   assert.equal(r.source.stats().token_retries, 1);
   assert.equal(r.source.stats().az_invocations, before + 1);
+  assert.equal(r.source.stats().fallback_calls, 0, 'an expired token is not a reason to leave the batch API');
+  // az now hands out tokens Azure does not accept: batch 401, the per-resource probe 401 too: az login.
+  r.env.FAKE_AZ_TOKEN = 'garbage';
+  const ctxLater = { ...r.ctx(), now: r.clock.now + 10 * 60_000 };
+  r.clock.now = ctxLater.now;
+  const bad = await r.source.collect(targets, ctxLater);
+  assert.deepEqual(
+    bad.map((x) => x.error),
+    Array(3).fill('Azure rejected the access token (InvalidAuthenticationToken): run `az login`'),
+  );
+  assert.equal(r.source.stats().fallback_calls, 1, 'one probe, not one call per VM');
+  assert.deepEqual(r.source.takeNotices(), []);
 });
 
 test('falls back to the per-resource metrics API where the batch endpoint is missing', async () => {

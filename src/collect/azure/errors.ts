@@ -68,13 +68,14 @@ export function describeAzureError(e: unknown): string {
     case 'AuthenticationFailed':
     case 'InvalidAuthenticationToken':
     case 'InvalidAuthenticationTokenAudience':
-      return `Azure rejected the access token (${e.code}): run \`az login\`; the batch metrics API also needs Monitoring Reader on the subscription`;
+      return `Azure rejected the access token (${e.code}): run \`az login\``;
     case 'Timeout':
       return 'Connection timeout';
   }
   if (e.blockedUntilMs !== undefined) {
     return `Azure throttled until ${hhmm(e.blockedUntilMs)} UTC (Retry-After ${e.retryAfterSec ?? '?'} s)`;
   }
+  if (e.status === 401) return `Azure rejected the access token (${e.code}): run \`az login\``;
   if (e.status === 429 || e.status === 529 || e.code === 'TooManyRequests') {
     const wait = e.retryAfterSec !== undefined ? `; Azure asked to retry after ${e.retryAfterSec}s` : '';
     return `Azure rate limit exceeded (HTTP ${e.status}, ${e.code})${wait}`;

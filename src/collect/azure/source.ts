@@ -44,6 +44,12 @@ const SKU_TTL_MS = 24 * 3_600_000;
 const BREAKER_FAILURES = 3;
 /** ...for this long (the next window still covers the gap). */
 const BREAKER_OPEN_MS = 120_000;
+/**
+ * After the batch endpoint refused a subscription with 401 while per-resource calls with the same token worked
+ * (no Monitoring Reader on the subscription), that subscription uses per-resource calls for this long, then the
+ * batch endpoint is tried again (the role may have been granted).
+ */
+export const BATCH_UNAUTHORIZED_MS = 3_600_000;
 
 /** A discovered VM and where to reach it, for sources that log in to VMs (`ssh` with `from: azure`). */
 export interface AzureVmEndpoint {
@@ -80,6 +86,12 @@ export class AzureSource implements Source {
   private readonly sizeMemory = new Map<string, { fetchedAt: number; memory: Map<string, number> }>();
   /** Regions where the batch endpoint proved unavailable: per-resource calls there. */
   private readonly batchUnavailable = new Set<string>();
+  /** Subscription (lower-case) → until when the batch endpoint is skipped because it answered 401. */
+  private readonly batchUnauthorized = new Map<string, number>();
+  /** Subscriptions already told about (one note per subscription per run). */
+  private readonly notedUnauthorized = new Set<string>();
+  /** One-time notes for the log, taken by the scheduler. */
+  private notices: string[] = [];
   private withMemoryPercent = true;
   private endpointCache: { discovery: number; endpoints: AzureVmEndpoint[] } | null = null;
   /** Per region: consecutive batch calls that ended in 529, and until when calls are paused. */
@@ -182,12 +194,12 @@ export class AzureSource implements Source {
     const chunks: { target: Target; state: VmState }[][] = [];
     for (const group of byRegion.values()) {
       // Per-resource mode takes the whole group as one chunk, so `collectEach` bounds its concurrency.
-      const size = this.batchEnabled(group[0]!.state.vm) ? this.config.batch_size : group.length;
+      const size = this.batchEnabled(group[0]!.state.vm, ctx.now) ? this.config.batch_size : group.length;
       for (let i = 0; i < group.length; i += size) chunks.push(group.slice(i, i + size));
     }
     const perChunk = await Promise.all(
       chunks.map((chunk) =>
-        this.batchEnabled(chunk[0]!.state.vm)
+        this.batchEnabled(chunk[0]!.state.vm, ctx.now)
           ? this.collectBatch(chunk, window, ctx)
           : this.collectEach(chunk, window, ctx),
       ),
@@ -244,8 +256,16 @@ export class AzureSource implements Source {
     this.http.close();
   }
 
-  private batchEnabled(vm: AzureVm): boolean {
-    return this.config.batch && !this.batchUnavailable.has(vm.location);
+  takeNotices(): string[] {
+    const out = this.notices;
+    this.notices = [];
+    return out;
+  }
+
+  private batchEnabled(vm: AzureVm, now: number): boolean {
+    if (!this.config.batch || this.batchUnavailable.has(vm.location)) return false;
+    const until = this.batchUnauthorized.get(vm.subscription.toLowerCase());
+    return until === undefined || now >= until;
   }
 
   private armCall(ctx: CollectContext): ArmCall {
@@ -346,6 +366,10 @@ export class AzureSource implements Source {
         }
         this.breakers.set(vm.location, b);
       }
+      if (e instanceof AzureApiError && e.status === 401 && e.blockedUntilMs === undefined) {
+        // Still 401 after a fresh token: documented for a caller without Monitoring Reader on the subscription.
+        return this.collectAfterBatch401(chunk, window, ctx, e);
+      }
       if (e instanceof AzureApiError && BATCH_UNAVAILABLE.has(e.code)) {
         this.batchUnavailable.add(vm.location);
         return this.collectEach(chunk, window, ctx);
@@ -368,6 +392,35 @@ export class AzureSource implements Source {
     });
   }
 
+  /**
+   * The batch endpoint said 401 with a fresh token. One per-resource call tells why: if it is accepted, the token
+   * is fine and the subscription lacks Monitoring Reader at subscription level, so this subscription goes
+   * per-resource (for `BATCH_UNAUTHORIZED_MS`, with a one-time note); if it is refused with 401 too, the token
+   * itself is bad and every VM says so (`az login`).
+   */
+  private async collectAfterBatch401(
+    chunk: { target: Target; state: VmState }[],
+    window: QueryWindow,
+    ctx: CollectContext,
+    batchError: AzureApiError,
+  ): Promise<TargetResult[]> {
+    const [probe, ...rest] = chunk;
+    const { cause, ...first } = await this.collectOne(probe!, window, ctx);
+    if (cause instanceof AzureApiError && cause.status === 401) {
+      this.counts.failures += rest.length;
+      return [first, ...rest.map((c) => ({ target: c.target, samples: [], error: first.error! }))];
+    }
+    const sub = probe!.state.vm.subscription;
+    this.batchUnauthorized.set(sub.toLowerCase(), ctx.now + BATCH_UNAUTHORIZED_MS);
+    if (!this.notedUnauthorized.has(sub.toLowerCase())) {
+      this.notedUnauthorized.add(sub.toLowerCase());
+      this.notices.push(
+        `the batch metrics API refused subscription ${sub} (HTTP 401 ${batchError.code}; it needs the Monitoring Reader role on the subscription itself, resource-level roles are not enough): using one ARM metrics call per VM there, which costs subscription reads; grant Monitoring Reader on the subscription to use the batch API`,
+      );
+    }
+    return [first, ...(await this.collectEach(rest, window, ctx))];
+  }
+
   private async collectEach(
     chunk: { target: Target; state: VmState }[],
     window: QueryWindow,
@@ -378,7 +431,8 @@ export class AzureSource implements Source {
     const worker = async () => {
       for (let i = next++; i < chunk.length; i = next++) {
         const c = chunk[i]!;
-        results[i] = await this.collectOne(c, window, ctx);
+        const { cause: _cause, ...result } = await this.collectOne(c, window, ctx);
+        results[i] = result;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.fallbackConcurrency, chunk.length) }, worker));
@@ -389,7 +443,7 @@ export class AzureSource implements Source {
     c: { target: Target; state: VmState },
     window: QueryWindow,
     ctx: CollectContext,
-  ): Promise<TargetResult> {
+  ): Promise<TargetResult & { cause?: unknown }> {
     const base = this.config.arm_endpoint.replace(/\/+$/, '');
     const get = (names: string[]) => {
       this.counts.fallback_calls++;
@@ -414,7 +468,7 @@ export class AzureSource implements Source {
       }
       return this.toResult(c, body.value, window);
     } catch (e) {
-      return this.fail(c.target, describeAzureError(e));
+      return { ...this.fail(c.target, describeAzureError(e)), cause: e };
     }
   }
 

@@ -4,7 +4,8 @@
  * `fake|R|<expires_on>`, understood by the fake Azure server) and `az account show --output json`.
  * Environment: FAKE_AZ_STATE=logged-out makes it print the CLI's not-logged-in error (exit 1);
  * FAKE_AZ_TTL sets the token lifetime in seconds (default 3600); FAKE_AZ_NOW fixes "now" (epoch seconds);
- * FAKE_AZ_LOG appends each invocation's arguments to a file; FAKE_AZ_SUBSCRIPTION sets the default subscription.
+ * FAKE_AZ_LOG appends each invocation's arguments to a file; FAKE_AZ_SUBSCRIPTION sets the default subscription;
+ * FAKE_AZ_TOKEN replaces the access token (e.g. one the fake server rejects as invalid).
  */
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ case "$1 $2" in
     now="\${FAKE_AZ_NOW:-$(date +%s)}"
     exp=$((now + \${FAKE_AZ_TTL:-3600}))
     local_time=$(date -d "@$exp" '+%Y-%m-%d %H:%M:%S.000000' 2>/dev/null || echo "1970-01-01 00:00:00.000000")
-    printf '{\\n  "accessToken": "fake|%s|%s",\\n  "expiresOn": "%s",\\n  "expires_on": %s,\\n  "subscription": "%s",\\n  "tenant": "%s",\\n  "tokenType": "Bearer"\\n}\\n' "$resource" "$exp" "$local_time" "$exp" "$sub" "$tenant"
+    printf '{\\n  "accessToken": "%s",\\n  "expiresOn": "%s",\\n  "expires_on": %s,\\n  "subscription": "%s",\\n  "tenant": "%s",\\n  "tokenType": "Bearer"\\n}\\n' "\${FAKE_AZ_TOKEN:-fake|$resource|$exp}" "$local_time" "$exp" "$sub" "$tenant"
     ;;
   "account show")
     printf '{\\n  "environmentName": "AzureCloud",\\n  "homeTenantId": "%s",\\n  "id": "%s",\\n  "isDefault": true,\\n  "managedByTenants": [],\\n  "name": "Fake subscription",\\n  "state": "Enabled",\\n  "tenantId": "%s",\\n  "user": {"name": "tester@example.com", "type": "user"}\\n}\\n' "$tenant" "$sub" "$tenant"

@@ -22,7 +22,10 @@ export interface FakeVm {
   readonly powerState?: 'running' | 'stopped' | 'deallocated' | 'starting';
   /** Emits Available Memory Percentage (newer agents); default true. */
   readonly memoryPercent?: boolean;
-  /** Reading this VM's metrics is denied (403 AuthorizationFailed). */
+  /**
+   * The caller has no read role on this VM (per-resource metrics: 403 AuthorizationFailed). It then cannot hold
+   * Monitoring Reader on the subscription either, so the batch endpoint answers 401 (see `monitoringReader`).
+   */
   readonly denied?: boolean;
   /** Primary NIC's private IP (default derived from the name, 10.x.y.z). */
   readonly privateIp?: string;
@@ -73,6 +76,12 @@ export interface FakeAzureOptions {
   readonly lagMs?: number;
   /** False: the metric Available Memory Percentage is unknown to this cloud (400 on request). */
   readonly supportsMemoryPercentage?: boolean;
+  /**
+   * Where the caller holds Monitoring Reader: `subscription` (default, unless a VM is `denied`) or only on
+   * `resources`. Without it on the subscription, `metrics:getBatch` answers 401 (reference §4: resource-level roles
+   * are not enough) while the per-resource ARM metrics API works for the VMs the caller may read.
+   */
+  readonly monitoringReader?: 'subscription' | 'resources';
   /** ARM read budget: bucket size and refill per second (default 250 / 25). */
   readonly reads?: { readonly size: number; readonly refillPerSec: number };
 }
@@ -710,6 +719,16 @@ export class FakeAzure {
     if (!Array.isArray(body?.resourceids) || body.resourceids.some((r) => typeof r !== 'string')) {
       throw new HttpError(400, 'BadRequest', 'The request body must be {"resourceids": ["..."]}.');
     }
+    const reader = this.opts.monitoringReader ?? (this.vms.some((v) => v.denied) ? 'resources' : 'subscription');
+    if (reader !== 'subscription') {
+      // The reference documents the status (401) and the batch API's wrapped envelope; the code and text Azure
+      // uses here are not documented, so these are a plausible guess (the source must not depend on them).
+      throw new HttpError(
+        401,
+        'AuthorizationFailed',
+        `The client 'aaaaaaaa-0000-0000-0000-000000000000' with object id 'aaaaaaaa-0000-0000-0000-000000000000' does not have authorization to perform action 'Microsoft.Insights/Metrics/Read' over scope '/subscriptions/${sub}'. The metrics batch API requires the Monitoring Reader role on the subscription.`,
+      );
+    }
     const ids = [...new Set((body.resourceids as string[]).map((r) => r))];
     if (ids.length === 0) throw new HttpError(400, 'BadRequest', 'At least one resource id is required.');
     if (ids.length > 50)
@@ -759,7 +778,6 @@ export class FakeAzure {
           `Resource '${rid}' is in region '${vm.location}', not '${region}': all resources of a batch must be in the region of the endpoint.`,
         );
       }
-      if (vm?.denied) throw this.denied(`/subscriptions/${sub}`);
       const common = {
         starttime: new Date(startMs).toISOString(),
         endtime: new Date(endMs).toISOString(),
