@@ -983,6 +983,9 @@ export function storeConformance(name: string, open: OpenStore, options: Conform
             const q = async (from: number) => store.query({ selector: sel, from, to: now });
             const recent = await q(now - 2 * DAY_MS);
             assertTier(recent, 'raw', 'from 2 days ago');
+            // A caller's `now - 7 days`, computed a few milliseconds before the store reads its clock, is still raw.
+            assertTier(await q(now - 7 * DAY_MS - 5), 'raw', 'from 7 days and 5 ms ago');
+            assertTier(await q(now - 7 * DAY_MS - 2 * HOUR_MS), 'hourly', 'from 7 days and 2 hours ago');
             assert.deepEqual(only(recent), [{ ts: at[0]!, value: 50 }]);
             const month = await q(now - 25 * DAY_MS);
             assertTier(month, 'hourly', 'from 25 days ago');

@@ -85,6 +85,42 @@ describe('vigil import / history on the SQLite store', () => {
     assert.equal(JSON.stringify(JSON.parse(json.stdout)).includes('"db-01"'), true);
   });
 
+  it('with the default --days 7, history reads and exports raw samples: export -> import round-trips', () => {
+    // Ten-minute rows over the last two days: hourly averages would differ from them.
+    const start = Math.floor(Date.now() / 600_000) * 600_000 - 48 * HOUR;
+    const lines = ['timestamp,vm_name,cpu_percent,success,error_message'];
+    for (let i = 0; i < 48 * 6; i++) {
+      const ts = new Date(start + i * 600_000).toISOString();
+      lines.push(i === 7 ? `${ts},raw-01,,false,Connection timeout` : `${ts},raw-01,${(i * 7) % 100}.5,true,`);
+    }
+    writeFileSync(join(dir, 'raw.csv'), `${lines.join('\n')}\n`);
+    assert.equal(vigil(dir, 'import', 'raw.csv').status, 0);
+    const table = vigil(dir, 'history', 'raw-01', '--metric', 'cpu_percent');
+    assert.equal(table.status, 0, table.stderr);
+    assert.equal(table.stdout.trim().split('\n').length, 1 + 48 * 6, 'one table row per raw sample');
+    const exp = vigil(dir, 'history', 'raw-01', '--export', 'raw-out.csv');
+    assert.equal(exp.status, 0, exp.stderr);
+    assert.equal(exp.stderr, '');
+    const out = readFileSync(join(dir, 'raw-out.csv'), 'utf8').trim().split('\n');
+    assert.equal(out.length, 1 + 48 * 6);
+    assert.equal(out[8], `${new Date(start + 7 * 600_000).toISOString()},raw-01,,,,,,,,false,Connection timeout`);
+    assert.equal(out[9], `${new Date(start + 8 * 600_000).toISOString()},raw-01,56.5,,,,,,,true,`);
+    // Re-imported into a fresh store, the export exports the same file again.
+    const other = mkdtempSync(join(tmpdir(), 'vigil-e2e-reimport-'));
+    try {
+      writeFileSync(join(other, 'in.csv'), readFileSync(join(dir, 'raw-out.csv')));
+      assert.equal(vigil(other, 'import', 'in.csv').status, 0);
+      assert.equal(vigil(other, 'history', 'raw-01', '--export', 'again.csv').status, 0);
+      assert.equal(readFileSync(join(other, 'again.csv'), 'utf8'), readFileSync(join(dir, 'raw-out.csv'), 'utf8'));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    // Past raw retention the export says it holds averages.
+    const long = vigil(dir, 'history', 'raw-01', '--days', '30', '--export', 'long.csv');
+    assert.equal(long.status, 0, long.stderr);
+    assert.match(long.stderr, /raw retention \(7 days\).*averages/);
+  });
+
   it('refuses a file with a malformed row, names the line, and writes nothing', () => {
     writeFileSync(
       join(dir, 'bad.csv'),

@@ -66,6 +66,15 @@ export function historyCsv(rows: readonly VmSnapshot[]): string {
   return `${[csvHeader(withRg), ...rows.map((r) => snapshotToCsv(r, withRg))].join('\n')}\n`;
 }
 
+/**
+ * An export is meant to be imported again, so `auto` reads raw samples whenever raw retention covers the range
+ * (then export -> import round-trips exactly); a longer range falls back to the tier that covers it.
+ */
+export function exportResolution(r: Resolution, exporting: boolean, days: number, rawRetentionMs: number): Resolution {
+  if (!exporting || r !== 'auto') return r;
+  return days * DAY <= rawRetentionMs ? 'raw' : 'auto';
+}
+
 function fmt(v: number | null): string {
   if (v === null) return '-';
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
@@ -92,13 +101,25 @@ export function register(program: Command, io: CliIo): void {
         const { config } = loadEffectiveConfig(cmd, io);
         const store = await openMetricsStore(config.storage);
         try {
+          const days = Number(opts.days);
+          const resolution = exportResolution(
+            opts.resolution as Resolution,
+            opts.export !== undefined,
+            days,
+            config.storage.retention.raw,
+          );
           const rows = await historyRows(store, {
             vm,
             now: systemClock.now(),
-            days: Number(opts.days),
+            days,
             metric: opts.metric,
-            resolution: opts.resolution as Resolution,
+            resolution,
           });
+          if (opts.export && opts.resolution === 'auto' && resolution !== 'raw') {
+            io.stderr.write(
+              `vigil: note: ${days} days reach past raw retention (${config.storage.retention.raw / DAY} days): the export holds hourly or daily averages, not the raw samples (use --resolution raw for the raw ones)\n`,
+            );
+          }
           if (opts.export) {
             const out = createWriteStream(resolve(io.cwd, opts.export));
             await new Promise<void>((ok, fail) => {

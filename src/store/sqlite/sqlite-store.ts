@@ -53,6 +53,12 @@ export const BLOCK_MS = 2 * HOUR_MS;
 /** A block is compacted only once this much time has passed after its end, so collection lag lands in the head. */
 export const COMPACTION_GRACE_MS = 10 * 60_000;
 const DEFAULT_BUDGET_MS = 20;
+/**
+ * `auto` treats a range starting this little before a tier's horizon as covered: a caller computes `now - 7 days`
+ * a moment before the store reads its clock, and retention keeps a tier's data for at least a block or bucket
+ * beyond its horizon anyway.
+ */
+export const TIER_SLACK_MS = 60_000;
 const RETENTION_BATCH = 2000;
 
 interface SeriesInfo {
@@ -592,13 +598,13 @@ export class SqliteStore implements Store {
     const r = q.resolution ?? 'auto';
     if (r !== 'auto') return { tier: r, exactEdges: false };
     const now = this.clock.now();
-    if (q.from >= now - this.retention.rawMs) {
+    if (q.from >= now - this.retention.rawMs - TIER_SLACK_MS) {
       const exactOnRollups = !(agg in PERCENTILES);
       const wholeHourInside = Math.ceil(q.from / HOUR_MS) * HOUR_MS + HOUR_MS - 1 <= q.to;
       const hourly = q.stepMs !== undefined && q.stepMs % HOUR_MS === 0 && exactOnRollups && wholeHourInside;
       return { tier: hourly ? 'hourly' : 'raw', exactEdges: hourly };
     }
-    if (q.from >= now - this.retention.hourlyMs) return { tier: 'hourly', exactEdges: false };
+    if (q.from >= now - this.retention.hourlyMs - TIER_SLACK_MS) return { tier: 'hourly', exactEdges: false };
     return { tier: 'daily', exactEdges: false };
   }
 
