@@ -1,4 +1,5 @@
-import type { Batch } from './types.ts';
+import type { Alert } from '../model/alert.ts';
+import type { Batch, BatchKind } from './types.ts';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
@@ -41,9 +42,24 @@ export interface DeliveryLogEntry {
   readonly rowStatus: DeliveryStatus;
 }
 
+/** An event waiting in a grouping window, kept durably so a crash inside the window loses nothing. */
+export interface StagedEvent {
+  readonly channel: string;
+  readonly kind: BatchKind;
+  /** When the group it belongs to opened. */
+  readonly firstAt: number;
+  readonly alert: Alert;
+}
+
 /** Durable deliveries: a row exists before any attempt is made. */
 export interface Outbox {
   enqueue(batch: Batch, now: number): OutboxRow;
+  /** Keeps an event of an open group (one per channel, kind and fingerprint; the latest alert wins). */
+  stage(event: StagedEvent): void;
+  /** Every staged event, oldest group first. */
+  staged(): StagedEvent[];
+  /** Writes a group's row and drops its staged events (those of `batch.alerts`) in one transaction. */
+  enqueueGroup(batch: Batch, now: number): OutboxRow;
   /** Pending rows due at `now`, oldest first; only `channel`'s when given. */
   due(now: number, limit: number, channel?: string): OutboxRow[];
   /** Earliest next attempt among pending rows, or null. */
@@ -60,7 +76,22 @@ export interface Outbox {
 export class MemoryOutbox implements Outbox {
   private rows = new Map<number, OutboxRow>();
   private entries: DeliveryLogEntry[] = [];
+  private stagedEvents = new Map<string, StagedEvent>();
   private seq = 0;
+
+  stage(event: StagedEvent): void {
+    const key = `${event.channel}\u0000${event.kind}\u0000${event.alert.fingerprint}`;
+    const prev = this.stagedEvents.get(key);
+    this.stagedEvents.set(key, prev ? { ...event, firstAt: prev.firstAt } : event);
+  }
+  staged(): StagedEvent[] {
+    return [...this.stagedEvents.values()].sort((a, b) => a.firstAt - b.firstAt);
+  }
+  enqueueGroup(batch: Batch, now: number): OutboxRow {
+    const row = this.enqueue(batch, now);
+    for (const a of batch.alerts) this.stagedEvents.delete(`${batch.channel}\u0000${batch.kind}\u0000${a.fingerprint}`);
+    return row;
+  }
 
   enqueue(batch: Batch, now: number): OutboxRow {
     const existing = [...this.rows.values()].find((r) => r.idempotencyKey === batch.idempotencyKey);

@@ -312,3 +312,47 @@ test('channels deliver independently: a hanging channel never delays another; cl
   assert.deepEqual(outbox.counts(), { pending: 3, delivered: 3, failed: 0 });
   assert.equal(outbox.log({}).filter((e) => e.channel === 'slow').length, 0);
 });
+
+test('grouping window: close() (SIGTERM) writes open groups as rows; a kill inside the window loses nothing', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  const dir = await import('node:fs').then((fs) => fs.mkdtempSync('/tmp/vigil-outbox-'));
+  const path = `${dir}/o.db`;
+  const make = (db: DatabaseSync) => {
+    const channels = buildChannels({ webhook: { url: rx.url } }, { clock, env: {} });
+    return new NotificationPipeline({
+      channels,
+      outbox: new OutboxRepository(db),
+      clock,
+      defaultChannels: ['webhook'],
+    });
+  };
+  // SIGTERM: the engine stops the loop and calls close() 2 s into the 10 s window
+  const db1 = new DatabaseSync(path);
+  const p1 = make(db1);
+  p1.handle([firedEvent(sampleAlert({ vm: 'web-01' }), clock.now())], clock.now());
+  await clock.advance(2000);
+  await p1.close();
+  const repo1 = new OutboxRepository(db1);
+  assert.deepEqual(repo1.counts(), { pending: 1, delivered: 0, failed: 0 });
+  assert.deepEqual(repo1.staged(), []);
+  assert.equal(repo1.due(clock.now(), 10)[0]!.batch.alerts[0]!.vm, 'web-01');
+  // kill -9 inside the next window: nothing but the staged event is on disk
+  const p1b = make(db1);
+  p1b.handle([firedEvent(sampleAlert({ vm: 'web-02' }), clock.now())], clock.now());
+  p1b.handle([firedEvent(sampleAlert({ vm: 'web-03' }), clock.now())], clock.now());
+  db1.close();
+
+  const db2 = new DatabaseSync(path);
+  const p2 = make(db2);
+  assert.equal(p2.resume(clock.now()), 0, 'the restored group waits out the rest of its window');
+  await clock.advance(10_000);
+  assert.equal(p2.resume(clock.now()), 1);
+  await p2.deliverDue(clock.now());
+  const vms = rx.received.map((r) => (JSON.parse(r.body).alerts as { vm: string }[]).map((a) => a.vm));
+  assert.deepEqual(vms, [['web-01'], ['web-02', 'web-03']]);
+  const repo2 = new OutboxRepository(db2);
+  assert.deepEqual(repo2.counts(), { pending: 0, delivered: 2, failed: 0 });
+  assert.deepEqual(repo2.staged(), []);
+  db2.close();
+});

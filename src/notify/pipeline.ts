@@ -148,17 +148,39 @@ export class NotificationPipeline {
           this.groups.set(key, g);
         }
         g.alerts.set(ev.alert.fingerprint, ev.alert);
+        // durable at once: a crash inside the window loses nothing (with no window, flush below writes the row)
+        if (this.groupWaitMs > 0) this.outbox.stage({ channel: name, kind, firstAt: g.firstAt, alert: ev.alert });
       }
     }
     this.flush(now);
     this.wake?.abort();
   }
 
-  /** Writes every group whose wait has elapsed to the outbox; returns how many rows were written. */
-  flush(now: number): number {
+  /**
+   * Reopens the groups a previous process left staged (killed inside a grouping window) and writes those whose
+   * wait has elapsed. `run` does this first; call it once per process that delivers.
+   */
+  resume(now: number): number {
+    for (const e of this.outbox.staged()) {
+      const key = `${e.channel}\u0000${e.kind}`;
+      let g = this.groups.get(key);
+      if (!g) {
+        g = { channel: e.channel, kind: e.kind, firstAt: e.firstAt, alerts: new Map() };
+        this.groups.set(key, g);
+      }
+      if (!g.alerts.has(e.alert.fingerprint)) g.alerts.set(e.alert.fingerprint, e.alert);
+    }
+    return this.flush(now);
+  }
+
+  /**
+   * Writes every group whose wait has elapsed (every group with `all`, as at shutdown) to the outbox and drops
+   * its staged events; returns how many rows were written.
+   */
+  flush(now: number, all = false): number {
     let n = 0;
     for (const [key, g] of this.groups) {
-      if (now < g.firstAt + this.groupWaitMs) continue;
+      if (!all && now < g.firstAt + this.groupWaitMs) continue;
       this.groups.delete(key);
       const alerts = [...g.alerts.values()];
       const ids = alerts
@@ -174,7 +196,7 @@ export class NotificationPipeline {
         createdAt: now,
         alerts,
       };
-      this.outbox.enqueue(batch, now);
+      this.outbox.enqueueGroup(batch, now);
       n++;
     }
     return n;
@@ -381,6 +403,7 @@ export class NotificationPipeline {
    * wake (or until `handle` is called or an attempt ends). Resumes rows left pending by a previous process at once.
    */
   async run(signal: AbortSignal): Promise<void> {
+    this.resume(this.clock.now());
     while (!signal.aborted) {
       const now = this.clock.now();
       this.flush(now);
@@ -400,10 +423,15 @@ export class NotificationPipeline {
   }
 
   /**
-   * Stops delivering: waits up to `closeGraceMs` for attempts in flight, then abandons the rest (they stay
-   * pending for the next start), and closes the channels. Call after the `run` loop has stopped.
+   * Stops delivering: writes the groups still inside their window to the outbox, waits up to `closeGraceMs` for
+   * attempts in flight, then abandons the rest (they stay pending for the next start), and closes the channels.
+   * Call after the `run` loop has stopped.
    */
   async close(): Promise<void> {
+    // groups still inside their window become rows now (durable; sent after a restart), not lost
+    const flushed = this.flush(this.clock.now(), true);
+    if (flushed > 0)
+      this.logFn('info', `notification shutdown: ${flushed} grouped message(s) queued for the next start`);
     if (this.running.size > 0) {
       const grace = new AbortController();
       const all = Promise.allSettled([...this.running]).then(() => grace.abort());

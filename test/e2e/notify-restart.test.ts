@@ -53,3 +53,26 @@ test('SIGKILL mid-delivery: the restarted process delivers the pending rows; no 
     await rx.stop();
   }
 });
+
+test('SIGKILL inside the grouping window: the restarted process sends the group it had not written yet', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-restart-'));
+  const dbPath = join(dir, 'vigil.db');
+  const rx = await new TestReceiver().start();
+  try {
+    const first = start(dbPath, `${rx.url}/hook`, 'stage');
+    for (let i = 0; i < 400 && !/ready/.test(first.output()); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.match(first.output(), /ready/);
+    first.p.kill('SIGKILL');
+    assert.equal(await first.exited, null);
+    assert.equal(rx.received.length, 0, 'nothing was sent inside the window');
+
+    const second = start(dbPath, `${rx.url}/hook`, 'resume');
+    assert.equal(await second.exited, 0, second.output());
+    assert.match(second.output(), /done \{"pending":0,"delivered":1,"failed":0\}/);
+    assert.equal(rx.received.length, 1);
+    const vms = (JSON.parse(rx.received[0]!.body).alerts as { vm: string }[]).map((a) => a.vm).sort();
+    assert.deepEqual(vms, ['web-10', 'web-11'], 'one message with both events');
+  } finally {
+    await rx.stop();
+  }
+});

@@ -1,6 +1,14 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { AttemptRecord, DeliveryLogEntry, DeliveryStatus, Outbox, OutboxRow } from '../../notify/outbox.ts';
-import type { Batch } from '../../notify/types.ts';
+import type { Alert } from '../../model/alert.ts';
+import type {
+  AttemptRecord,
+  DeliveryLogEntry,
+  DeliveryStatus,
+  Outbox,
+  OutboxRow,
+  StagedEvent,
+} from '../../notify/outbox.ts';
+import type { Batch, BatchKind } from '../../notify/types.ts';
 import { migrate } from './migrate.ts';
 
 const STEPS = [
@@ -32,6 +40,15 @@ const STEPS = [
    CREATE INDEX notify_delivery_log_row ON notify_delivery_log (row_id);`,
   // channels deliver independently: due rows are read per channel
   `CREATE INDEX notify_outbox_channel_due ON notify_outbox (status, channel, next_attempt_at);`,
+  // events inside a grouping window, so neither SIGTERM nor kill -9 loses them
+  `CREATE TABLE notify_staged (
+     channel TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     first_at INTEGER NOT NULL,
+     alert TEXT NOT NULL,
+     PRIMARY KEY (channel, kind, fingerprint)
+   ) STRICT;`,
 ];
 
 interface Raw {
@@ -85,6 +102,41 @@ export class OutboxRepository implements Outbox {
         .prepare('SELECT * FROM notify_outbox WHERE idempotency_key = ?')
         .get(batch.idempotencyKey) as unknown as Raw,
     );
+  }
+
+  stage(e: StagedEvent): void {
+    this.db
+      .prepare(
+        `INSERT INTO notify_staged (channel, kind, fingerprint, first_at, alert) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (channel, kind, fingerprint) DO UPDATE SET alert = excluded.alert`,
+      )
+      .run(e.channel, e.kind, e.alert.fingerprint, e.firstAt, JSON.stringify(e.alert));
+  }
+
+  staged(): StagedEvent[] {
+    const rows = this.db
+      .prepare('SELECT channel, kind, first_at, alert FROM notify_staged ORDER BY first_at, rowid')
+      .all() as Array<{ channel: string; kind: BatchKind; first_at: number; alert: string }>;
+    return rows.map((r) => ({
+      channel: r.channel,
+      kind: r.kind,
+      firstAt: r.first_at,
+      alert: JSON.parse(r.alert) as Alert,
+    }));
+  }
+
+  enqueueGroup(batch: Batch, now: number): OutboxRow {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const row = this.enqueue(batch, now);
+      const del = this.db.prepare('DELETE FROM notify_staged WHERE channel = ? AND kind = ? AND fingerprint = ?');
+      for (const a of batch.alerts) del.run(batch.channel, batch.kind, a.fingerprint);
+      this.db.exec('COMMIT');
+      return row;
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
   }
 
   due(now: number, limit: number, channel?: string): OutboxRow[] {
