@@ -177,7 +177,10 @@ test('a level shift at the end of the history: the forecast follows the new leve
   );
   assert.equal(f.model, 'seasonal_recent');
   assert.ok(Math.abs(f.predicted_7d - 20) < 6, `7d ${f.predicted_7d}`);
-  assert.equal(f.trend, 'stable');
+  // The contract's trend is the history's least-squares slope: a 40 pp drop over 8 days is decreasing, though the
+  // forecast (rightly) stays at the new level.
+  assert.equal(f.trend, 'decreasing');
+  assert.ok(f.slope_per_day < -0.5 && Math.abs(f.model_slope_per_day) < 0.5, JSON.stringify(f));
 });
 
 test('a noisy disk filling 1 pp/day still shows its trend: the level default does not hide it', () => {
@@ -219,4 +222,91 @@ test('threshold wording: a range, about N days, within a day, above now', () => 
   assert.equal(say({ days_until_threshold_upper: 12, days_until_threshold: null }), 'could reach 90% in 12+ days');
   assert.equal(say({ current_value: 93, days_until_threshold_upper: 0, days_until_threshold: 0 }), 'above 90% now');
   assert.equal(say({ days_until_threshold_upper: null, days_until_threshold: null }), null);
+});
+
+/** Seeded xorshift + Box-Muller: reproducible Gaussian noise. */
+function gaussian(seed: number): () => number {
+  let x = (seed * 2654435761) >>> 0 || 1;
+  const u = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  return () => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
+}
+
+test('known answer: a noisy line rising 2 pp/day is increasing and at risk near its true date (8 and 30 days)', () => {
+  // CPU = start + 2 pp/day + a ±8 pp daily cycle + N(0, 6) noise, clamped; 10 seeds per history length.
+  const amp = 8;
+  for (const [days, start] of [
+    [8, 40],
+    [30, 20],
+  ] as const) {
+    const truth = (h: number) => start + (2 * h) / 24 + amp * Math.sin((2 * Math.PI * h) / 24);
+    const n = days * 24;
+    let first = n;
+    while (truth(first) <= 90) first++;
+    const trueDays = (first - (n - 1)) / 24; // first hour after the newest one at which the noiseless series is > 90
+    for (let seed = 1; seed <= 10; seed++) {
+      const g = gaussian(seed);
+      const f = ok(
+        forecastSeries(
+          'vm',
+          'cpu_percent',
+          hourly(days, (h) => Math.min(100, Math.max(0, truth(h) + 6 * g()))),
+          { percent: true },
+        ),
+      );
+      const what = `${days} d, seed ${seed}: ${f.model} slope ${f.slope_per_day} days ${f.days_until_threshold} (truth ${trueDays.toFixed(1)})`;
+      assert.equal(f.trend, 'increasing', what);
+      assert.ok(Math.abs(f.slope_per_day - 2) < 0.5, what);
+      assert.equal(f.at_risk, true, what);
+      if (f.current_value <= 90) assert.ok(Math.abs((f.days_until_threshold ?? 99) - trueDays) <= 3, what);
+      // A model that forecasts the trend, not a flat line that contradicts `trend`.
+      assert.ok(f.model_slope_per_day > 1, what);
+    }
+  }
+});
+
+test('trend comes from the history, not from a flat chosen model: 0.7 pp/day over 8 noisy days is increasing', () => {
+  let increasing = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const g = gaussian(seed);
+    const f = ok(
+      forecastSeries(
+        'vm',
+        'cpu_percent',
+        hourly(8, (h) => 40 + (0.7 * h) / 24 + 8 * Math.sin((2 * Math.PI * h) / 24) + 6 * g()),
+        { percent: true },
+      ),
+    );
+    if (f.trend === 'increasing') increasing++;
+    assert.equal(f.at_risk, false); // 45 % + 0.7 pp/day reaches 90 % in ~60 days: beyond the 30-day horizon
+  }
+  // The slope's standard error here is ~0.19 pp/day, so 0.7 is above 0.5 in ~85 % of draws.
+  assert.ok(increasing >= 15, `${increasing}/20 increasing`);
+});
+
+test('the trend slope ignores a daily cycle: a flat series with a ±10 pp cycle is stable with slope ~0', () => {
+  for (const days of [7, 8, 9.5, 12]) {
+    const f = ok(
+      forecastSeries(
+        'vm',
+        'cpu_percent',
+        hourly(days, (h) => 50 + 10 * Math.sin((2 * Math.PI * h) / 24)),
+        { percent: true },
+      ),
+    );
+    assert.equal(f.trend, 'stable');
+    assert.ok(Math.abs(f.slope_per_day) < 0.05, `${days} d: slope ${f.slope_per_day}`);
+  }
+});
+
+test('Holt-Winters keeps a trend beyond two days (damped per day, not per hour)', () => {
+  const pts = hourly(10, (h) => 20 + (2 * h) / 24 + 5 * Math.sin((2 * Math.PI * h) / 24));
+  const pred = predictHoltWinters(toHourlyGrid(pts), 30 * 24);
+  const slope7 = (pred[7 * 24] - pred[0]) / 7;
+  assert.ok(slope7 > 1.6, `7-day slope ${slope7}`);
+  assert.ok(pred[30 * 24 - 1] - pred[23] > 40, `30-day rise ${pred[30 * 24 - 1] - pred[23]}`);
 });

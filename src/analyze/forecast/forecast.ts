@@ -1,6 +1,6 @@
 // The seed forecast contract (S1/S6) over hourly points, with model selection by backtest and 80 % intervals.
 import type { Point } from '../../model/sample.ts';
-import { DAY_MS, HOUR_MS, mannKendallZ, median } from '../trend.ts';
+import { DAY_MS, HOUR_MS, linearFit, mannKendallZ, median } from '../trend.ts';
 import { type HourlyGrid, MODEL_NAMES, type ModelName, PREDICTORS } from './models.ts';
 
 export type Trend = 'increasing' | 'decreasing' | 'stable';
@@ -28,9 +28,12 @@ export interface ForecastOk {
   /** 80 % prediction intervals [low, high]. */
   readonly interval_7d: readonly [number, number];
   readonly interval_30d: readonly [number, number];
+  /** From `slope_per_day` (seed S1): increasing > 0.5, decreasing < −0.5, else stable. */
   readonly trend: Trend;
-  /** Slope of the chosen model's forecast, units per day (percentage points for percent metrics). */
+  /** Least-squares slope of the hourly history, units per day (percentage points for percent metrics). */
   readonly slope_per_day: number;
+  /** Slope of the chosen model's forecast, units per day. */
+  readonly model_slope_per_day: number;
   readonly at_risk: boolean;
   /** Days until the point forecast exceeds the threshold; null when not within the horizon. */
   readonly days_until_threshold: number | null;
@@ -165,17 +168,67 @@ export function backtest(grid: HourlyGrid, models: readonly ModelName[] = MODEL_
 }
 
 /**
+ * The seed's trend slope: least squares through every observed hour of the history, in units (percentage points)
+ * per day; `trend` is classified from it, whichever model forecasts. The daily cycle is taken out first (the mean
+ * residual per hour of day, UTC): a daily sine is not orthogonal to time even over whole days, and on 8 days with a
+ * ±8 pp cycle it tilts the plain least-squares slope by up to ±0.24 pp/day, half the ±0.5 band. A series without a
+ * daily cycle gets exactly the plain least-squares slope.
+ */
+export function historySlopePerDay(grid: HourlyGrid): number {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  grid.values.forEach((v, i) => {
+    if (!Number.isNaN(v)) {
+      xs.push(i);
+      ys.push(v);
+    }
+  });
+  if (xs.length < 2) return 0;
+  let fit = linearFit(xs, ys);
+  if (grid.values.length >= 48) {
+    const sum = new Float64Array(24);
+    const cnt = new Uint32Array(24);
+    xs.forEach((x, k) => {
+      const phase = (grid.startHour + x) % 24;
+      sum[phase] += ys[k] - (fit.intercept + fit.slope * x);
+      cnt[phase]++;
+    });
+    const des = xs.map((x, k) => {
+      const phase = (grid.startHour + x) % 24;
+      return ys[k] - (cnt[phase] ? sum[phase] / cnt[phase] : 0);
+    });
+    fit = linearFit(xs, des);
+  }
+  return fit.slope * 24;
+}
+
+/** A forecast's slope per day: 7 days apart at the same hour of day, so the seasonal part cancels. */
+function forecastSlopePerDay(pred: Float64Array): number {
+  return (pred[7 * 24] - pred[0]) / 7;
+}
+
+/**
  * Chooses the model with the lowest backtest MAE, handicapped: backtest horizons (1-3 days) are much shorter than
  * the forecast horizon (7-30 days), and a straight line fitted to spiky or level-shifting series extrapolates
- * badly far out.
+ * badly far out. When the series has a clear trend (the daily medians rise or fall monotonically and the
+ * least-squares slope is beyond ±0.5 per day), only models whose forecast keeps at least half of that slope, in the
+ * same direction, are eligible: a few days of backtest cannot tell a flat forecast from a trend that reaches the
+ * threshold in three weeks.
  */
 export function chooseModel(grid: HourlyGrid, models: readonly ModelName[] = MODEL_NAMES): Backtest {
   const results = backtest(grid, models);
-  const preferred = hasTrend(grid) ? 'seasonal_trend' : 'seasonal_recent';
+  const trending = hasTrend(grid);
+  const preferred = trending ? 'seasonal_trend' : 'seasonal_recent';
   const score = (r: Backtest) => handicapped(r, preferred, results.length);
-  let best = results[0];
-  for (const r of results) if (score(r) < score(best) - 1e-9) best = r;
-  return best;
+  const ranked = [...results].sort((a, b) => score(a) - score(b));
+  const slope = historySlopePerDay(grid);
+  if (!trending || classifyTrend(slope) === 'stable' || results.length === 1) return ranked[0];
+  const steps = 7 * 24 + 1;
+  const keepsTrend = (r: Backtest) => {
+    const s = forecastSlopePerDay(PREDICTORS[r.model](grid, steps));
+    return Math.sign(s) === Math.sign(slope) && Math.abs(s) >= 0.5 * Math.abs(slope);
+  };
+  return ranked.find(keepsTrend) ?? ranked.find((r) => r.model === 'seasonal_trend') ?? ranked[0];
 }
 
 /**
@@ -190,14 +243,35 @@ function handicapped(r: Backtest, preferred: ModelName, candidates: number): num
   return r.model === 'linear' ? r.mae / 0.8 : r.mae / 0.9;
 }
 
-/** A significant monotonic trend in the medians of the whole days of the grid. */
-function hasTrend(grid: HourlyGrid): boolean {
-  const days: number[] = [];
+/**
+ * A clear trend over the whole days of the grid: their medians rise or fall monotonically (Mann-Kendall, 5 %), or
+ * the least-squares line through their means has |t| > 3 (the rank test misses a steady trend under heavy noise
+ * on 7-9 days; the day means average the noise down and absorb the daily cycle).
+ */
+export function hasTrend(grid: HourlyGrid): boolean {
+  const medians: number[] = [];
+  const means: number[] = [];
+  const index: number[] = [];
   for (let d = 0; (d + 1) * 24 <= grid.values.length; d++) {
     const day = [...grid.values.subarray(d * 24, d * 24 + 24)].filter((v) => !Number.isNaN(v));
-    if (day.length >= 12) days.push(median(day));
+    if (day.length < 12) continue;
+    medians.push(median(day));
+    means.push(day.reduce((a, b) => a + b, 0) / day.length);
+    index.push(d);
   }
-  return Math.abs(mannKendallZ(days)) > 1.96;
+  if (Math.abs(mannKendallZ(medians)) > 1.96) return true;
+  const n = means.length;
+  if (n < 5) return false;
+  const { slope, intercept } = linearFit(index, means);
+  const mx = index.reduce((a, b) => a + b, 0) / n;
+  let sse = 0;
+  let sxx = 0;
+  for (let k = 0; k < n; k++) {
+    sse += (means[k] - intercept - slope * index[k]) ** 2;
+    sxx += (index[k] - mx) ** 2;
+  }
+  const se = Math.sqrt(sse / (n - 2) / sxx);
+  return se > 0 ? Math.abs(slope / se) > 3 : slope !== 0;
 }
 
 /** Half-width of the 80 % interval `h + 1` hours out: grows with the square root of the horizon in backtest lengths. */
@@ -251,7 +325,8 @@ export function forecastSeries(
   const at = (h: number) => clamp(raw[h]);
   const i7 = 7 * 24 - 1;
   const i30 = 30 * 24 - 1;
-  const slopePerDay = (raw[7 * 24] - raw[0]) / 7; // same hour of day, so the seasonal part cancels
+  const modelSlopePerDay = forecastSlopePerDay(raw);
+  const slopePerDay = historySlopePerDay(grid);
   const horizonSteps = horizonDays * 24;
   let daysPoint: number | null = null;
   let daysUpper: number | null = null;
@@ -278,6 +353,7 @@ export function forecastSeries(
     interval_30d: [round(clamp(raw[i30] - half(i30))), round(clamp(raw[i30] + half(i30)))],
     trend: classifyTrend(slopePerDay),
     slope_per_day: round(slopePerDay, 3),
+    model_slope_per_day: round(modelSlopePerDay, 3),
     at_risk: daysPoint !== null,
     days_until_threshold: daysPoint,
     days_until_threshold_upper: daysUpper,

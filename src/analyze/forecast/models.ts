@@ -152,9 +152,15 @@ function runHoltWinters(grid: HourlyGrid, alpha: number, beta: number, gamma: nu
   return { level, trend, season, sse };
 }
 
+/**
+ * Damping of the Holt-Winters trend per hourly step: 0.98 per day. (0.98 per hour would stop any trend after about
+ * two days: Σ 0.98^h ≈ 49 hours of slope in total, so a disk filling up 2 pp/day would be forecast flat.)
+ */
+export const HW_PHI_PER_HOUR = 0.98 ** (1 / 24);
+
 /** Additive Holt-Winters with a damped trend and a daily period; smoothing parameters by grid search on one-step SSE. */
 export const predictHoltWinters: Predictor = (grid, steps) => {
-  const phi = 0.98;
+  const phi = HW_PHI_PER_HOUR;
   let best: HwState | null = null;
   for (const alpha of [0.05, 0.15, 0.4])
     for (const beta of [0, 0.01, 0.05])
