@@ -568,3 +568,28 @@ test("a long Retry-After blocks that scope across cycles: Compute's 1200 s is no
   assert.equal(calls() - batchBefore, 1, 'one call, then none until 12:50');
   assert.ok(r.source.stats().throttle_skips >= 4);
 });
+
+test('bytes per collection interval: a 10 s interval gets 1/6 of the per-minute total, a 2 min one two minutes', async () => {
+  const r = await rig(fleet(1, ['eastus']));
+  const vm = r.fake.vms[0]!;
+  const targets = await r.source.discover(r.ctx());
+  const at = (intervalMs: number) => ({ ...r.ctx(), intervalMs });
+  const [ten] = await r.source.collect(targets, at(10_000));
+  const ts = Date.UTC(2026, 10, 22, 11, 54);
+  const perMinute = fakeMetricValue(vm, 'Network In Total', ts);
+  assert.equal(value(ten!, 'network_in_bytes', ts), Math.round(perMinute / 6));
+  assert.equal(value(ten!, 'cpu_percent', ts), fakeMetricValue(vm, 'Percentage CPU', ts), 'gauges unchanged');
+
+  const r2 = await rig(fleet(1, ['eastus']));
+  const [two] = await r2.source.collect(await r2.source.discover(r2.ctx()), at(120_000));
+  const next = ts + 60_000;
+  assert.equal(
+    value(two!, 'disk_write_bytes', ts),
+    fakeMetricValue(vm, 'Disk Write Bytes', ts) + fakeMetricValue(vm, 'Disk Write Bytes', next),
+  );
+  assert.equal(value(two!, 'disk_write_bytes', next), undefined, 'one sample per 2-minute interval');
+  const bytesTs = two!.samples.filter((s) => s.metric === 'disk_write_bytes').map((s) => s.ts);
+  assert.ok(bytesTs.every((t) => t % 120_000 === 0));
+  // 11:50..11:57 settled: intervals 11:50, :52, :54, :56 complete.
+  assert.equal(bytesTs.length, 4);
+});

@@ -91,3 +91,27 @@ test('vigil collect --once stores the cycle', () =>
       await store.close();
     }
   }));
+
+test('fleet table: the latest sample of each metric, bytes per interval shown as MB/s of that interval', async () => {
+  const { cycleRows, renderFleetTable } = await import('./collect.ts');
+  const labels = { vm: 'az-1', source: 'azure', resource_group: 'rg' };
+  const sample = (metric: string, ts: number, value: number) => ({ metric, labels, ts, value });
+  const rows = cycleRows({
+    ts: 3_000_000,
+    samples: [
+      sample('network_in_bytes', 120_000, 20_000_000), // the latest: 20 MB in a 10 s interval = 2 MB/s
+      sample('network_in_bytes', 60_000, 90_000_000),
+      sample('network_out_bytes', 120_000, 5_000_000),
+      sample('cpu_percent', 60_000, 10),
+    ],
+    outcomes: [{ vm: 'az-1', labels: { source: 'azure' }, ts: 3_000_000, success: true, errorMessage: null }],
+    sourceErrors: [],
+    durationMs: 1,
+    perSource: [],
+    removedVms: [],
+    notices: [],
+  });
+  assert.equal(rows[0]!.metrics.network_in_bytes, 20_000_000);
+  const table = renderFleetTable(rows, 10_000);
+  assert.match(table, /az-1\s+azure\s+10\.0\s+-\s+-\s+- \/ -\s+2\.00 \/ 0\.50/);
+});

@@ -31,6 +31,7 @@ export interface CycleRow {
 
 export function cycleRows(result: CycleResult): CycleRow[] {
   const metrics = new Map<string, Partial<Record<StandardMetric, number>>>();
+  const latest = new Map<string, number>();
   const key = (vm: string, source: string | undefined) => `${source ?? ''}\u0000${vm}`;
   for (const s of result.samples) {
     if (!(STANDARD_METRICS as readonly string[]).includes(s.metric)) continue;
@@ -40,6 +41,10 @@ export function cycleRows(result: CycleResult): CycleRow[] {
       m = {};
       metrics.set(k, m);
     }
+    // A source may return several timestamps (Azure's window): the table shows each metric's latest.
+    const lk = `${k}\u0000${s.metric}`;
+    if ((latest.get(lk) ?? Number.NEGATIVE_INFINITY) > s.ts) continue;
+    latest.set(lk, s.ts);
     m[s.metric as StandardMetric] = s.value;
   }
   return result.outcomes

@@ -10,7 +10,15 @@ import {
   vmNameProblem,
 } from './errors.ts';
 import { retryAfter } from './http.ts';
-import { batchQuery, indexMetrics, queryWindow, resourceQuery, StoredPoints, vmSamples } from './metrics.ts';
+import {
+  batchQuery,
+  bytesPerInterval,
+  indexMetrics,
+  queryWindow,
+  resourceQuery,
+  StoredPoints,
+  vmSamples,
+} from './metrics.ts';
 
 const T = Date.UTC(2026, 0, 14, 10, 6, 42);
 
@@ -157,6 +165,8 @@ test('the query window covers the ingestion lag with complete buckets at the int
     endMs: Date.UTC(2026, 0, 14, 10, 6),
     grain: 'PT1M',
     grainMs: 60_000,
+    intervalMs: 60_000,
+    bytes: 'sum',
   });
   const five = queryWindow(T, 300_000, 600_000);
   assert.equal(five.grain, 'PT5M');
@@ -225,4 +235,56 @@ test('samples: pending points are not zero, each timestamp is stored once, late 
   );
   assert.equal(errored.errorCode, 'ResourceNotFound');
   assert.equal(vmSamples(indexMetrics([]), 8, labels, new StoredPoints(), w).hasData, false);
+});
+
+test('bytes are totals per collection interval: grain buckets summed, or scaled when no grain divides the interval', () => {
+  const grain = (intervalMs: number) => {
+    const w = queryWindow(T, intervalMs, 600_000);
+    return [w.grain, w.bytes];
+  };
+  assert.deepEqual(grain(10_000), ['PT1M', 'scale']);
+  assert.deepEqual(grain(90_000), ['PT1M', 'scale']);
+  assert.deepEqual(grain(60_000), ['PT1M', 'sum']);
+  assert.deepEqual(grain(120_000), ['PT1M', 'sum']);
+  assert.deepEqual(grain(240_000), ['PT1M', 'sum']);
+  assert.deepEqual(grain(300_000), ['PT5M', 'sum']);
+  assert.deepEqual(grain(600_000), ['PT5M', 'sum']);
+  assert.deepEqual(grain(3_600_000), ['PT1H', 'sum']);
+  // The window starts on an interval boundary, so no interval is cut in two.
+  const w2 = queryWindow(Date.UTC(2026, 0, 14, 10, 7, 10), 120_000, 600_000);
+  assert.equal(w2.startMs, Date.UTC(2026, 0, 14, 9, 56));
+  assert.equal(w2.endMs, Date.UTC(2026, 0, 14, 10, 7));
+
+  const min = (m: number) => Date.UTC(2026, 0, 14, 10, m);
+  const perMinute = new Map([
+    [min(0), 600],
+    [min(1), 300],
+    [min(2), 60],
+    [min(3), 120],
+    [min(4), 6], // 10:05 not in yet: the 10:04 interval waits
+  ]);
+  assert.deepEqual(
+    [...bytesPerInterval(perMinute, w2)],
+    [
+      [min(0), 900],
+      [min(2), 180],
+    ],
+  );
+  const w10 = queryWindow(T, 10_000, 600_000);
+  assert.deepEqual([...bytesPerInterval(perMinute, w10)].slice(0, 2), [
+    [min(0), 100],
+    [min(1), 50],
+  ]);
+  // Through vmSamples: a 10 s interval stores 1/6 of Azure's per-minute total, so MB/s = value / 10 s is right.
+  const metrics = indexMetrics([
+    {
+      name: { value: 'Network In Total' },
+      timeseries: [{ data: [{ timeStamp: '2026-01-14T10:00:00Z', total: 6e6 }] }],
+    },
+  ]);
+  const r = vmSamples(metrics, 8, { vm: 'v' }, new StoredPoints(), w10);
+  assert.deepEqual(
+    r.samples.map((x) => [x.metric, x.value]),
+    [['network_in_bytes', 1e6]],
+  );
 });

@@ -29,20 +29,35 @@ export interface QueryWindow {
   readonly endMs: number;
   readonly grain: string;
   readonly grainMs: number;
+  /** The collection interval: bytes samples are totals per interval (the model's rule). */
+  readonly intervalMs: number;
+  /**
+   * How a grain's byte totals become per-interval totals: `sum` the interval/grain buckets of each interval (the
+   * grain divides the interval), or `scale` each bucket by interval/grain (no supported grain divides it, e.g.
+   * 10 s or 90 s: the bucket's average per interval).
+   */
+  readonly bytes: 'sum' | 'scale';
 }
 
 /**
  * The window a cycle asks for: complete buckets only (end = now floored to the grain), reaching `windowMs` back so
  * points that arrive late (Azure's 1-3 min ingestion lag) or were missed by a failed cycle are still picked up.
- * The grain is the largest supported one not longer than the collection interval, so each bytes sample is the
- * total of one interval.
+ * The grain is the largest supported one that divides the collection interval (PT1M when none does); the window
+ * starts on an interval boundary, so each interval's buckets are all inside it.
  */
 export function queryWindow(now: number, intervalMs: number, windowMs: number): QueryWindow {
   let [grain, grainMs] = GRAINS[0]!;
-  for (const [g, ms] of GRAINS) if (ms <= intervalMs) [grain, grainMs] = [g, ms];
+  let divides = false;
+  for (const [g, ms] of GRAINS) {
+    if (ms <= intervalMs && intervalMs % ms === 0) {
+      [grain, grainMs] = [g, ms];
+      divides = true;
+    }
+  }
   const endMs = Math.floor(now / grainMs) * grainMs;
   const spanMs = Math.max(grainMs * 3, Math.ceil(windowMs / grainMs) * grainMs);
-  return { startMs: endMs - spanMs, endMs, grain, grainMs };
+  const startMs = divides ? Math.floor((endMs - spanMs) / intervalMs) * intervalMs : endMs - spanMs;
+  return { startMs, endMs, grain, grainMs, intervalMs, bytes: divides ? 'sum' : 'scale' };
 }
 
 export function metricNames(withPercent: boolean): string[] {
@@ -187,15 +202,39 @@ export function vmSamples(
     [METRIC.networkOut, 'network_out_bytes'],
   ];
   for (const [azureName, metric] of counters) {
-    for (const [ts, v] of get(azureName)?.total ?? []) {
-      hasData = true;
-      emit(metric, ts, Math.round(v));
-    }
+    const totals = get(azureName)?.total ?? new Map<number, number>();
+    if (totals.size > 0) hasData = true;
+    for (const [ts, v] of bytesPerInterval(totals, window)) emit(metric, ts, Math.round(v));
   }
   samples.sort((a, b) => a.ts - b.ts);
   const errors = [...metrics.values()].map((m) => m.errorCode).filter((c): c is string => c !== undefined);
   const allFailed = metrics.size > 0 && errors.length === metrics.size;
   return allFailed ? { samples, hasData, errorCode: errors[0]! } : { samples, hasData };
+}
+
+/**
+ * A grain's byte totals as totals per collection interval (the model: bytes metrics are per interval). `sum`: each
+ * interval (aligned to the epoch, as the scheduler's cycles are) whose buckets all have data becomes one sample at
+ * the interval's start; an interval still missing a bucket waits for a later cycle. `scale`: each bucket × interval
+ * / grain, at the bucket's time.
+ */
+export function bytesPerInterval(totals: ReadonlyMap<number, number>, w: QueryWindow): Map<number, number> {
+  const out = new Map<number, number>();
+  if (w.bytes === 'scale') {
+    for (const [ts, v] of totals) out.set(ts, (v * w.intervalMs) / w.grainMs);
+    return out;
+  }
+  const per = w.intervalMs / w.grainMs;
+  const sums = new Map<number, { sum: number; n: number }>();
+  for (const [ts, v] of totals) {
+    const start = Math.floor(ts / w.intervalMs) * w.intervalMs;
+    const s = sums.get(start) ?? { sum: 0, n: 0 };
+    s.sum += v;
+    s.n++;
+    sums.set(start, s);
+  }
+  for (const [start, s] of sums) if (s.n === per) out.set(start, s.sum);
+  return out;
 }
 
 function clamp(v: number): number {
