@@ -104,7 +104,9 @@ test('fleet table: the latest sample of each metric, bytes per interval shown as
       sample('network_out_bytes', 120_000, 5_000_000),
       sample('cpu_percent', 60_000, 10),
     ],
-    outcomes: [{ vm: 'az-1', labels: { source: 'azure' }, ts: 3_000_000, success: true, errorMessage: null }],
+    outcomes: [
+      { vm: 'az-1', labels: { source: 'azure' }, ts: 3_000_000, success: true, errorMessage: null, durationMs: 1 },
+    ],
     sourceErrors: [],
     durationMs: 1,
     perSource: [],
