@@ -17,9 +17,10 @@ export function parseDurationMs(input: number | string): number | undefined {
   return matched === text.length && matched > 0 ? total : undefined;
 }
 
-/** Formats ms compactly: 90000 → "1m30s", 604800000 → "7d". */
+/** Formats ms compactly: 90000 → "1m30s", 604800000 → "7d"; `parseDurationMs` reads the result back exactly. */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
+  if (!Number.isInteger(ms)) return `${ms}ms`;
   const parts: string[] = [];
   let rest = ms;
   for (const [unit, size] of [
@@ -37,9 +38,17 @@ export function formatDuration(ms: number): string {
   return parts.join('');
 }
 
+/** Every schema `durationMs()` made, so a config can be written back with its durations as text. */
+const DURATION_SCHEMAS = new WeakSet<object>();
+
+/** True for a schema made by `durationMs()` (not for its `.optional()`/`.default()` wrappers). */
+export function isDurationSchema(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && DURATION_SCHEMAS.has(schema);
+}
+
 /** A zod schema for a duration field, producing milliseconds, optionally bounded. */
 export function durationMs(opts: { min?: number; max?: number } = {}) {
-  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const schema = z.union([z.number(), z.string()]).transform((v, ctx) => {
     const ms = parseDurationMs(v);
     if (ms === undefined) {
       ctx.addIssue({
@@ -64,4 +73,6 @@ export function durationMs(opts: { min?: number; max?: number } = {}) {
     }
     return ms;
   });
+  DURATION_SCHEMAS.add(schema);
+  return schema;
 }

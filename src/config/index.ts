@@ -1,6 +1,14 @@
 export { formatDuration, parseDurationMs } from './duration.ts';
 export { ConfigError, type ConfigProblem, formatProblem } from './errors.ts';
-export { findConfigPath, type LoadedConfig, type LoadOptions, loadConfig, parseConfigText } from './load.ts';
+export {
+  findConfigPath,
+  type LoadedConfig,
+  type LoadOptions,
+  loadConfig,
+  parseConfig,
+  parseConfigText,
+} from './load.ts';
+export { isSecretKey, MASK, maskSecrets, maskUrl } from './mask.ts';
 export { configSchema, type VigilConfig } from './schema.ts';
 export type { CollectionConfig } from './sections/collection.ts';
 export type { RuleConfig } from './sections/rules.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, parseConfigText } from './index.ts';
+import { ConfigError, formatDuration, parseConfig, parseConfigText, parseDurationMs } from './index.ts';
 
 const SEED = readFileSync(new URL('./fixtures/alert_rules.yaml', import.meta.url), 'utf8');
 
@@ -122,4 +122,121 @@ notification_config:
   assert.equal(prom.targets_file, '/etc/vigil/targets.yaml');
   assert.equal(c.notification_config.file?.path, '/etc/vigil/log/alerts.jsonl');
   assert.equal(c.notification_config.audit?.path, '/etc/audit.jsonl');
+});
+
+test('channel settings are checked by each channel schema, at their location', () => {
+  const text = [
+    'notification_config:',
+    '  email:',
+    '    smtp_host: smtp.example.com',
+    '    smtp_port: "abc"',
+    '    from_address: a@example.com',
+    '    to_addresses: [ops@example.com]',
+    '    smtp_prot: 25',
+    '  pager:',
+    '    type: pagerdutty',
+    '  hook:',
+    '    type: webhook',
+    '    url: https://example.com/x',
+    '    secret: 12345',
+    '',
+  ].join('\n');
+  const msg = errorOf(text);
+  assert.match(msg, /^vigil\.yaml:4:16 notification_config\.email\.smtp_port: expected a number, got "abc"$/m);
+  assert.match(msg, /^vigil\.yaml:7:5 notification_config\.email\.smtp_prot: unknown field "smtp_prot"$/m);
+  assert.match(msg, /^vigil\.yaml:9:11 notification_config\.pager\.type: unknown channel type "pagerdutty"/m);
+  // A secret's found value is never echoed.
+  assert.match(
+    msg,
+    /^vigil\.yaml:13:13 notification_config\.hook\.secret: expected a string, got a number \(value not shown/m,
+  );
+  assert.doesNotMatch(msg, /12345/);
+});
+
+test('a disabled channel may leave required settings out; what it sets is still checked', () => {
+  const cfg = parseConfigText('notification_config:\n  slack:\n    enabled: false\n', 'vigil.yaml', { env: {} });
+  assert.equal(cfg.notification_config.slack?.enabled, false);
+  assert.match(
+    errorOf('notification_config:\n  slack:\n    enabled: false\n    webhok_url: x\n'),
+    /^vigil\.yaml:4:5 notification_config\.slack\.webhok_url: unknown field "webhok_url"/m,
+  );
+});
+
+test('the seed alert_rules.yaml: every channel field is accepted, no warnings', () => {
+  const { config, warnings } = parseConfig(SEED, 'alert_rules.yaml', { env: {}, home: '/h' });
+  assert.deepEqual(warnings, []);
+  const nc = config.notification_config;
+  assert.equal(nc.email?.smtp_host, 'smtp.gmail.com');
+  assert.equal(nc.email?.smtp_port, 587);
+  assert.deepEqual(nc.email?.to_addresses, ['admin@example.com']);
+  assert.equal(nc.slack?.enabled, false);
+  assert.equal(nc.slack?.webhook_url, 'https://hooks.slack.com/services/XXX');
+  assert.equal(nc.webhook?.url, 'https://example.com/alerts');
+});
+
+test('channel names: routes and default_channels must be configured; rules may name an unconfigured type (warning)', () => {
+  assert.match(
+    errorOf('notifications:\n  default_channels: [pagerduty]\n'),
+    /^vigil\.yaml:2:22 notifications\.default_channels\[0\]: channel "pagerduty" is not configured in notification_config/m,
+  );
+  assert.match(
+    errorOf('notifications:\n  routes:\n    - channels: [console, pagr]\nnotification_config:\n  console: {}\n'),
+    /^vigil\.yaml:3:27 notifications\.routes\[0\]\.channels\[1\]: unknown notification channel "pagr"/m,
+  );
+  const { warnings } = parseConfig(
+    'rules:\n  - name: a\n    metric: cpu_percent\n    threshold: 1\n    notification_channels: [slack]\n',
+    'vigil.yaml',
+    { env: {} },
+  );
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0]?.line, 5);
+  assert.match(warnings[0]?.message ?? '', /channel "slack" is not configured.*rule a /);
+  assert.match(
+    errorOf('rules:\n  - name: a\n    metric: cpu_percent\n    threshold: 1\n    notification_channels: [slak]\n'),
+    /^vigil\.yaml:5:29 rules\[0\]\.notification_channels\[0\]: unknown notification channel "slak"/m,
+  );
+});
+
+test('channel names in included rules files are checked, located in the included file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cfg-'));
+  writeFileSync(
+    join(dir, 'rules.yaml'),
+    'rules:\n  - name: a\n    metric: cpu_percent\n    threshold: 1\n    notification_channels: [ops]\n',
+  );
+  writeFileSync(join(dir, 'channels.yaml'), 'notification_config:\n  ops:\n    type: console\n');
+  // A channel configured in one include may be used by another file's rules and by the main file's routes.
+  const ok = parseConfigText(
+    'include: [rules.yaml, channels.yaml]\nnotifications:\n  default_channels: [ops]\n',
+    join(dir, 'vigil.yaml'),
+    { env: {} },
+  );
+  assert.equal(ok.rules[0]?.notification_channels[0], 'ops');
+  const msg = errorOf('include: [rules.yaml]\n', join(dir, 'vigil.yaml'));
+  assert.match(
+    msg,
+    new RegExp(
+      `^${join(dir, 'rules.yaml')}:5:29 rules\\[0\\]\\.notification_channels\\[0\\]: unknown notification channel "ops"`,
+      'm',
+    ),
+  );
+});
+
+test('durations format back to text that parses to the same milliseconds', () => {
+  for (const ms of [
+    0,
+    1,
+    250,
+    1000,
+    1500,
+    59_999,
+    60_000,
+    90_000,
+    3_600_000,
+    5_400_000,
+    86_400_000,
+    7 * 86_400_000 + 1,
+    1500.5,
+  ]) {
+    assert.equal(parseDurationMs(formatDuration(ms)), ms, `${ms} -> ${formatDuration(ms)}`);
+  }
 });

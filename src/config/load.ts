@@ -5,7 +5,9 @@ import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem, formatPath } from './errors.ts';
 import { interpolateEnv } from './interpolate.ts';
+import { isSecretKey } from './mask.ts';
 import { configObjectSchema, configSchema, type VigilConfig } from './schema.ts';
+import { channelNameIssues } from './sections/notifications.ts';
 import { sourceSchema } from './sections/sources.ts';
 
 /** Valid `sources[].type` values, listed when a source has an unknown type. */
@@ -23,6 +25,10 @@ export interface LoadedConfig {
   readonly config: VigilConfig;
   /** The file read, or null when built-in defaults are in force. */
   readonly path: string | null;
+  /** Problems that do not stop Vigil (e.g. a rule naming a channel type that is not configured). */
+  readonly warnings?: readonly ConfigProblem[];
+  /** The main file's data as read (after `${ENV}` interpolation), for writing the config back out. */
+  readonly raw?: unknown;
 }
 
 /** Where Vigil looks for its config: `--config`, else ./vigil.yaml (or .yml/.json), else ~/.vigil/config.yaml. */
@@ -45,7 +51,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const home = opts.home ?? homedir();
   const path = findConfigPath(opts);
-  if (!path) return { config: finish(configSchema.parse({}), home), path: null };
+  if (!path) return { config: finish(configSchema.parse({}), home), path: null, raw: {} };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -58,15 +64,25 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       },
     ]);
   }
-  return { config: parseConfigText(text, path, { env, home }), path };
+  return { ...parseConfig(text, path, { env, home }), path };
+}
+
+interface ParseOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  home?: string;
 }
 
 /** Parses and validates config text; `file` is used for error locations and for resolving `include`. */
-export function parseConfigText(
+export function parseConfigText(text: string, file: string, opts: ParseOptions = {}): VigilConfig {
+  return parseConfig(text, file, opts).config;
+}
+
+/** As `parseConfigText`, also returning the warnings (located like errors). */
+export function parseConfig(
   text: string,
   file: string,
-  opts: { env?: Readonly<Record<string, string | undefined>>; home?: string } = {},
-): VigilConfig {
+  opts: ParseOptions = {},
+): { config: VigilConfig; warnings: ConfigProblem[]; raw: unknown } {
   const env = opts.env ?? process.env;
   const home = opts.home ?? homedir();
   const main = readDocument(text, file, env);
@@ -83,14 +99,30 @@ export function parseConfigText(
     ]);
   }
   const problems: ConfigProblem[] = [];
-  const result = configSchema.safeParse(data, { reportInput: true });
+  // Channel names are cross-checked below, once the included files' rules and channels are merged in.
+  const result = configObjectSchema.safeParse(data, { reportInput: true });
   if (!result.success) problems.push(...issuesToProblems(result.error.issues, main));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = result.data!;
-  for (const inc of config.include) mergeInclude(config, resolve(dirname(file), inc), env, problems);
+  const ruleOrigins: RuleOrigin[] = config.rules.map((_, index) => ({ read: main, index }));
+  for (const inc of config.include) mergeInclude(config, resolve(dirname(file), inc), env, problems, ruleOrigins);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const warnings: ConfigProblem[] = [];
+  for (const issue of channelNameIssues(config)) {
+    const [section, ruleIndex, ...rest] = issue.path;
+    const origin = section === 'rules' && typeof ruleIndex === 'number' ? ruleOrigins[ruleIndex] : undefined;
+    const where = origin ? locate(origin.read, ['rules', origin.index, ...rest]) : locate(main, issue.path);
+    (issue.level === 'error' ? problems : warnings).push({ ...where, message: issue.message });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   resolveRelativePaths(config, dirname(file));
-  return finish(config, home);
+  return { config: finish(config, home), warnings, raw: data };
+}
+
+/** Where a merged rule was written: its document and its index in that document's `rules:`. */
+interface RuleOrigin {
+  readonly read: ReadDocument;
+  readonly index: number;
 }
 
 /**
@@ -125,6 +157,7 @@ function mergeInclude(
   file: string,
   env: Readonly<Record<string, string | undefined>>,
   problems: ConfigProblem[],
+  ruleOrigins: RuleOrigin[],
 ): void {
   let text: string;
   try {
@@ -143,7 +176,10 @@ function mergeInclude(
     problems.push(...issuesToProblems(result.error.issues, doc));
     return;
   }
-  config.rules.push(...result.data.rules);
+  for (const [index, rule] of result.data.rules.entries()) {
+    config.rules.push(rule);
+    ruleOrigins.push({ read: doc, index });
+  }
   for (const [name, settings] of Object.entries(result.data.notification_config)) {
     config.notification_config[name] ??= settings;
   }
@@ -226,8 +262,9 @@ function locateKey(read: ReadDocument, parent: readonly PropertyKey[], key: stri
   return locate(read, [...parent, key]);
 }
 
-function describeInput(input: unknown): string {
+function describeFound(input: unknown, secret = false): string {
   if (input === undefined) return 'nothing';
+  if (secret && input !== null && typeof input !== 'object') return `a ${typeof input} (value not shown: secret)`;
   if (input === null) return 'null';
   if (typeof input === 'string') return JSON.stringify(input);
   if (Array.isArray(input)) return 'a list';
@@ -246,6 +283,9 @@ const ARTICLE: Record<string, string> = {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
+  const key = issue.path.findLast((seg) => typeof seg === 'string');
+  const secret = typeof key === 'string' && isSecretKey(key);
+  const describeInput = (v: unknown) => describeFound(v, secret);
   switch (issue.code) {
     case 'invalid_type':
       if (input === undefined)
