@@ -1,11 +1,37 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
-import { parseConfigText, type VigilConfig } from '../../config/index.ts';
+import { Document, isMap, isNode, isScalar, isSeq, stringify } from 'yaml';
+import { DEFAULT_RULE_INPUTS, DEFAULT_RULES } from '../../alerting/default-rules.ts';
+import { VM_UNREACHABLE_RULE } from '../../alerting/rule.ts';
+import { toFileForm } from '../../config/file-form.ts';
+import { type ConfigProblem, formatProblem, maskSecrets, parseConfig, type VigilConfig } from '../../config/index.ts';
+import { configObjectSchema } from '../../config/schema.ts';
+import type { RuleConfig, RuleInput } from '../../config/sections/rules.ts';
 import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
 
-/** The commented starter config written by `vigil config init`; it must validate as is. */
+/** Comments the starter file puts after a field of a default rule. */
+const RULE_COMMENTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  vm_unreachable: { type: 'a VM whose collection fails or that stops reporting' },
+};
+
+/** YAML for a list of rules (one `- name:` block each, in field order, lists in flow style), with comments. */
+export function rulesYaml(rules: readonly RuleInput[], indent = '  '): string {
+  const lines: string[] = [];
+  for (const rule of rules) {
+    let first = true;
+    for (const [key, value] of Object.entries(rule)) {
+      if (value === undefined) continue;
+      const text = `${indent}${first ? '- ' : '  '}${key}: ${stringify(value, { collectionStyle: 'flow', flowCollectionPadding: false }).trimEnd()}`;
+      const comment = RULE_COMMENTS[rule.name]?.[key];
+      lines.push(comment ? `${text.padEnd(29)} # ${comment}` : text);
+      first = false;
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The commented starter config written by `vigil config init`; it must validate as is and equal the defaults. */
 export const STARTER_CONFIG = `# Vigil configuration. Every field is optional; the values below are the defaults.
 # Durations: 30s, 5m, 1h, 7d. Environment: \${VAR} or \${VAR:-default}. Reference: docs/configuration.md.
 
@@ -27,43 +53,10 @@ sources:
   - type: host
   - type: demo
 
-# Alert rules: the seed design's five, plus the no-data rule (docs/alerting.md).
+# Alert rules: the built-in defaults (the seed design's five, plus the no-data rule) (docs/alerting.md).
+# They name the email and slack channels: configure those below, or change the rules' notification_channels.
 rules:
-  - name: high_cpu
-    metric: cpu_percent
-    threshold: 80
-    comparison: ">"
-    for: 1m
-    severity: warning
-  - name: critical_cpu
-    metric: cpu_percent
-    threshold: 95
-    comparison: ">"
-    for: 1m
-    severity: critical
-  - name: high_memory
-    metric: memory_percent
-    threshold: 85
-    comparison: ">"
-    for: 1m
-    severity: warning
-  - name: critical_memory
-    metric: memory_percent
-    threshold: 95
-    comparison: ">"
-    for: 1m
-    severity: critical
-  - name: disk_space
-    metric: disk_percent
-    threshold: 90
-    comparison: ">"
-    for: 1m
-    severity: warning
-  - name: vm_unreachable
-    type: no_data             # a VM whose collection fails or that stops reporting
-    for: 5m
-    severity: warning
-  # - name: cpu_anomaly       # behaviour abnormal for the VM, even below thresholds
+${rulesYaml(DEFAULT_RULE_INPUTS)}  # - name: cpu_anomaly       # behaviour abnormal for the VM, even below thresholds
   #   type: anomaly
   #   metric: cpu_percent
   #   threshold: 0.9          # anomaly score 0-1
@@ -90,34 +83,69 @@ server:
 #     smtp_port: 587
 #     username: vigil@example.com
 #     password: \${SMTP_PASSWORD}
-#     to: [ops@example.com]
+#     from_address: vigil@example.com
+#     to_addresses: [ops@example.com]
 # notifications:
 #   routes:
 #     - severities: [critical, emergency]
 #       channels: [slack, email]
 `;
 
-const SECRET_KEY_RE = /password|secret|token|webhook_url|api_key|routing_key|auth/i;
-const URL_CREDENTIALS_RE = /^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i;
+/** The rules in force, as config entries, each with why it is there when the file did not list it. */
+export function effectiveRuleEntries(config: VigilConfig): { rule: RuleConfig; builtIn: string | null }[] {
+  const listed = config.rules.length > 0;
+  const base: { rule: RuleConfig; builtIn: string | null }[] = listed
+    ? config.rules.map((rule) => ({ rule, builtIn: null }))
+    : DEFAULT_RULES.filter((d) => config.alerting.vm_unreachable || d.type !== 'no_data').map((rule) => ({
+        rule,
+        builtIn: 'built-in default rule',
+      }));
+  if (config.alerting.vm_unreachable && !base.some((e) => e.rule.type === 'no_data'))
+    base.push({
+      rule: VM_UNREACHABLE_RULE,
+      builtIn: 'built in: alerting.vm_unreachable is on and no no_data rule is listed',
+    });
+  return base;
+}
 
-/** Returns a copy with secret-looking keys and credentials inside URLs replaced by `****`. */
-export function maskSecrets(value: unknown, key = ''): unknown {
-  if (Array.isArray(value)) return value.map((v) => maskSecrets(v, key));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = maskSecrets(v, k);
-    return out;
+/**
+ * The effective config as a config file: durations as text, the rules in force (built-in ones marked),
+ * includes inlined, secrets masked. Reading it back gives the same effective config (but for masked secrets).
+ */
+export function showConfig(config: VigilConfig, format: 'yaml' | 'json', raw: unknown = {}): string {
+  const entries = effectiveRuleEntries(config);
+  const data = toFileForm(
+    { ...config, include: [], rules: entries.map((e) => e.rule) },
+    configObjectSchema,
+    raw && typeof raw === 'object' ? { ...raw, include: undefined, rules: undefined } : undefined,
+  ) as Record<string, unknown>;
+  const masked = maskSecrets(data) as Record<string, unknown>;
+  if (format === 'json') return `${JSON.stringify(masked, null, 2)}\n`;
+  const doc = new Document(masked);
+  const rulesNode = doc.get('rules', true);
+  if (isSeq(rulesNode)) {
+    rulesNode.items.forEach((item, i) => {
+      const why = entries[i]?.builtIn;
+      if (why && isNode(item)) item.commentBefore = ` ${why}`;
+    });
   }
-  if (key && SECRET_KEY_RE.test(key) && value !== undefined && value !== null && value !== '') return '****';
-  if (typeof value === 'string' && URL_CREDENTIALS_RE.test(value)) return value.replace(URL_CREDENTIALS_RE, '$1****@');
-  return value;
+  const notes: string[] = [];
+  if (config.rules.length === 0) notes.push(' No rules are configured: the built-in default rules below apply.');
+  if (config.include.length > 0)
+    notes.push(` The rules and channels of the included files (${config.include.join(', ')}) are shown inline.`);
+  if (notes.length > 0 && isMap(doc.contents)) {
+    const pair = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'rules');
+    if (pair && isScalar(pair.key)) pair.key.commentBefore = notes.join('\n');
+  }
+  return doc.toString();
 }
 
 function summary(config: VigilConfig): string {
-  const enabled = config.rules.filter((r) => r.enabled).length;
+  const rules = effectiveRuleEntries(config).map((e) => e.rule);
+  const enabled = rules.filter((r) => r.enabled).length;
   const sources = config.sources.map((s) => s.type).join(', ') || 'none';
   const channels = Object.keys(config.notification_config).length;
-  return `${config.rules.length} rules (${enabled} enabled), sources: ${sources}, ${channels} notification channels, storage: ${config.storage.url ? 'postgres' : config.storage.path}`;
+  return `${rules.length} rules (${enabled} enabled${config.rules.length === 0 ? ', built-in defaults' : ''}), sources: ${sources}, ${channels} notification channels, storage: ${config.storage.url ? 'postgres' : config.storage.path}`;
 }
 
 export function register(program: Command, io: CliIo): void {
@@ -143,6 +171,7 @@ export function register(program: Command, io: CliIo): void {
     .action((file: string | undefined, _opts: unknown, cmd: Command) => {
       let config: VigilConfig;
       let shown: string;
+      let warnings: readonly ConfigProblem[] = [];
       if (file) {
         const path = resolve(io.cwd, file);
         let text: string;
@@ -151,13 +180,15 @@ export function register(program: Command, io: CliIo): void {
         } catch (e) {
           throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
-        config = parseConfigText(text, path, { env: io.env, home: io.env.HOME });
+        ({ config, warnings } = parseConfig(text, path, { env: io.env, home: io.env.HOME }));
         shown = file;
       } else {
         const loaded = loadEffectiveConfig(cmd, io);
         config = loaded.config;
+        warnings = loaded.warnings ?? [];
         shown = loaded.path ?? 'built-in defaults';
       }
+      for (const w of warnings) io.stderr.write(`warning: ${formatProblem(w)}\n`);
       io.stdout.write(`ok ${shown}: ${summary(config)}\n`);
     });
 
@@ -166,8 +197,7 @@ export function register(program: Command, io: CliIo): void {
     .description('print the effective configuration with secrets masked')
     .option('--json', 'print JSON instead of YAML')
     .action((opts: { json?: boolean }, cmd: Command) => {
-      const { config } = loadEffectiveConfig(cmd, io);
-      const masked = maskSecrets(config);
-      io.stdout.write(opts.json ? `${JSON.stringify(masked, null, 2)}\n` : stringify(masked));
+      const { config, raw } = loadEffectiveConfig(cmd, io);
+      io.stdout.write(showConfig(config, opts.json ? 'json' : 'yaml', raw));
     });
 }
