@@ -386,9 +386,13 @@ test('silences: a silenced alert records history but notifies no one; when the s
   );
   assert.deepEqual(
     run.transitions.filter((x) => x.vm === 'dev-vm-01').map((x) => `${x.from}>${x.to}`),
-    ['inactive>pending', 'pending>firing'],
+    ['inactive>pending', 'pending>firing', 'firing>suppressed'],
   );
   run.series('dev-vm-01', [95], 10);
+  assert.deepEqual(
+    run.transitions.filter((x) => x.vm === 'dev-vm-01').map((x) => `${x.from}>${x.to}`),
+    ['inactive>pending', 'pending>firing', 'firing>suppressed', 'suppressed>firing'],
+  );
   assert.deepEqual(run.events.at(-1)!.kind, 'refired');
   assert.equal(run.events.at(-1)!.notify, true);
   assert.equal(run.events.at(-1)!.alert.vm, 'dev-vm-01');
@@ -530,6 +534,82 @@ test('a silence ending when the re-notify interval falls due notifies once, not 
         sent,
         k.notified.map((m, i) => [i === 0 ? 'fired' : 'refired', m]),
       );
+    });
+  }
+});
+
+test('history records becoming suppressed, being released and severity rises', async (t) => {
+  const silence = (fromMin: number, toMin: number): Silence => ({
+    id: '7',
+    matchers: [{ name: 'vm', op: '=', value: 'web-01' }],
+    startsAt: T0 + fromMin * MIN,
+    endsAt: T0 + toMin * MIN,
+    createdBy: 'alice',
+    reason: 'patching',
+    createdAt: T0,
+    expiredAt: null,
+  });
+  const line = (x: EvaluationResult['transitions'][number]) =>
+    `${(x.at - T0) / MIN} ${x.from}>${x.to} ${x.reason ?? '-'}${x.notes ? ` ${x.notes}` : ''}`;
+  const cases = [
+    {
+      name: 'silence starts while firing (between re-notifications), then ends',
+      rule: highCpu({ severity: 'critical' }),
+      silence: silence(3, 8),
+      values: Array(10).fill(90),
+      want: [
+        '0 inactive>pending -',
+        '0 pending>firing -',
+        '3 firing>suppressed silenced silence:7',
+        '8 suppressed>firing silence_ended',
+      ],
+    },
+    {
+      name: 'fires into a silence; released by the sweep with no new sample',
+      rule: highCpu(),
+      silence: silence(0, 5),
+      values: [90, 90],
+      tickAtMin: 5,
+      want: [
+        '0 inactive>pending -',
+        '0 pending>firing -',
+        '0 firing>suppressed silenced silence:7',
+        '5 suppressed>firing silence_ended',
+      ],
+    },
+    {
+      name: 'resolves while suppressed',
+      rule: highCpu(),
+      silence: silence(0, 60),
+      values: [90, 50],
+      tickAtMin: 5,
+      want: [
+        '0 inactive>pending -',
+        '0 pending>firing -',
+        '0 firing>suppressed silenced silence:7',
+        '1 firing>resolved recovered',
+      ],
+    },
+    {
+      name: 'severity auto: each rise is recorded',
+      rule: rule({ name: 'reqs', metric: 'cpu_percent', threshold: 80, severity: 'auto' }),
+      silence: null,
+      values: [90, 100, 100, 130],
+      want: [
+        '0 inactive>pending -',
+        '0 pending>firing -',
+        '1 firing>firing severity_raised warning -> critical',
+        '3 firing>firing severity_raised critical -> emergency',
+      ],
+    },
+  ];
+  for (const k of cases) {
+    await t.test(k.name, () => {
+      const run = new Run([k.rule]);
+      if (k.silence) run.silences = [k.silence];
+      run.series('web-01', k.values);
+      if (k.tickAtMin !== undefined) run.step(T0 + k.tickAtMin * MIN);
+      assert.deepEqual(run.transitions.map(line), k.want);
     });
   }
 });

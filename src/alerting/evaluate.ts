@@ -50,6 +50,8 @@ export interface SeriesTrack {
   readonly flapNotifiedAt: number | null;
   /** A notification was held back by a silence and is still owed when the silence ends. */
   readonly owed: boolean;
+  /** Firing and muted by a silence or maintenance window (history records each change). */
+  readonly suppressed?: boolean;
 }
 
 /** What the engine knows about a VM for no-data rules, related metrics and message context. */
@@ -634,15 +636,18 @@ function updateValue(c: Cycle, rule: AlertRule, a: Alert, value: number, ts: num
   const stale =
     Math.floor((c.now - a.startsAt) / TEXT_REFRESH_MS) !==
     Math.floor((a.lastEvaluatedAt - a.startsAt) / TEXT_REFRESH_MS);
+  const severity = severityFor(rule, value, a.severity);
   const updated: Alert = {
     ...a,
     value,
     peakValue: peak,
     lastValueAt: ts,
     lastEvaluatedAt: c.now,
-    severity: severityFor(rule, value, a.severity),
+    severity,
     notificationCount: countBreach ? a.notificationCount + 1 : a.notificationCount,
   };
+  if (severity !== a.severity)
+    c.transition(updated, a.state, a.state, 'severity_raised', null, `${a.severity} -> ${severity}`);
   return stale ? describe(c, rule, updated, a.startsAt) : updated;
 }
 
@@ -656,8 +661,8 @@ function fire(c: Cycle, rule: AlertRule, key: string, t: SeriesTrack, ts: number
   let alert: Alert = { ...t.active!, state: 'firing', firedAt: ts, flapping, notificationCount: 1 };
   alert = describe(c, rule, alert, alert.startsAt);
   c.transition(alert, 'pending', 'firing', flapping ? 'flapping' : null);
-  let nt: SeriesTrack = { ...t, active: alert, fireTimes };
   const muted = mutedBy(c.mutes, muteLabels(alert));
+  let nt: SeriesTrack = syncSuppression(c, { ...t, active: alert, fireTimes, suppressed: false }, muted);
   if (muted.length > 0) {
     nt = { ...nt, owed: true };
     c.emit('suppressed', alert, false);
@@ -695,9 +700,10 @@ function renotifyInterval(c: Cycle, rule: AlertRule, s: Severity): number {
 /** A still-firing alert: re-notify when its interval has passed (or its severity rose), unless acked, muted or flapping. */
 function renotify(c: Cycle, rule: AlertRule, key: string, t: SeriesTrack, prevSeverity: Severity): void {
   let a = t.active!;
-  let nt = t;
+  const mutes = mutedBy(c.mutes, muteLabels(a));
+  let nt = syncSuppression(c, t, mutes);
   const rose = severityRank(a.severity) > severityRank(prevSeverity);
-  const muted = mutedBy(c.mutes, muteLabels(a)).length > 0;
+  const muted = mutes.length > 0;
   const flapMuted = a.flapping && t.flapNotifiedAt !== null && t.flapNotifiedAt > c.now - c.settings.flapWindowMs;
   const due =
     a.lastNotifiedAt === null
@@ -747,7 +753,7 @@ function resolveTrack(
     c.changed.set(resolved.id, resolved);
   }
   const keep = t.fireTimes.some((x) => x > c.now - c.settings.flapWindowMs);
-  c.setTrack(key, keep && reason !== 'rule_removed' ? { ...t, active: null, owed: false } : null);
+  c.setTrack(key, keep && reason !== 'rule_removed' ? { ...t, active: null, owed: false, suppressed: false } : null);
   return resolved;
 }
 
@@ -831,6 +837,19 @@ function removeVm(c: Cycle, vm: string): void {
   c.touchedVms.add(vm);
 }
 
+const NO_MUTES: readonly string[] = [];
+
+/** Records firing -> suppressed (and back) in history when what mutes a firing alert changes from none to some. */
+function syncSuppression(c: Cycle, t: SeriesTrack, mutes: readonly string[]): SeriesTrack {
+  const a = t.active;
+  if (a?.state !== 'firing') return t;
+  const muted = mutes.length > 0;
+  if (muted === (t.suppressed === true)) return t;
+  if (muted) c.transition(a, 'firing', 'suppressed', 'silenced', null, mutes.join(', '));
+  else c.transition(a, 'suppressed', 'firing', 'silence_ended');
+  return { ...t, suppressed: muted };
+}
+
 /** Per-cycle housekeeping over active tracks: expiry, removed rules, owed notifications, stale flap history. */
 function sweep(c: Cycle, index: RuleIndex): void {
   const windowStart = c.now - c.settings.flapWindowMs;
@@ -853,12 +872,15 @@ function sweep(c: Cycle, index: RuleIndex): void {
       }
     }
     const a = t.active;
-    if (t.owed && a.state === 'firing' && mutedBy(c.mutes, muteLabels(a)).length === 0) {
+    if (a.state !== 'firing') continue;
+    const mutes = c.mutes.length === 0 ? NO_MUTES : mutedBy(c.mutes, muteLabels(a));
+    const st = syncSuppression(c, t, mutes);
+    if (st.owed && mutes.length === 0) {
       const sent = notified(c, describe(c, rule, a, a.startsAt));
       c.changed.set(sent.id, sent);
-      c.setTrack(key, { ...t, active: sent, owed: false });
+      c.setTrack(key, { ...st, active: sent, owed: false });
       c.emit('refired', sent, true);
-    }
+    } else if (st !== t) c.setTrack(key, st);
   }
 }
 

@@ -34,7 +34,7 @@ const HOUSEKEEPING_MS = 5_000;
 /** What must be durable at once when it changes: state, severity, breach count, peak, ack, notifications, flapping. */
 function trackSignature(t: SeriesTrack): string {
   const a = t.active;
-  return `${a?.id}|${a?.state}|${a?.severity}|${a?.notificationCount}|${a?.peakValue}|${a?.acknowledged?.at}|${a?.notificationsSent}|${a?.flapping}|${t.fireTimes.length}|${t.owed}|${t.flapNotifiedAt}`;
+  return `${a?.id}|${a?.state}|${a?.severity}|${a?.notificationCount}|${a?.peakValue}|${a?.acknowledged?.at}|${a?.notificationsSent}|${a?.flapping}|${t.fireTimes.length}|${t.owed}|${t.suppressed}|${t.flapNotifiedAt}`;
 }
 
 function vmSignature(t: VmTrack): string {

@@ -84,11 +84,12 @@ export interface AlertTransition {
   readonly rule: string;
   readonly vm: string | null;
   readonly at: number;
-  readonly from: AlertState | 'inactive';
-  readonly to: AlertState | 'inactive' | 'acknowledged';
+  readonly from: AlertState | 'inactive' | 'suppressed';
+  /** `suppressed` (muted by a silence or maintenance window) and back to `firing` are recorded too. */
+  readonly to: AlertState | 'inactive' | 'acknowledged' | 'suppressed';
   readonly value: number | null;
   readonly severity: Severity;
-  /** recovered, manual, expired, rule_removed, for_not_met, acknowledged, ... */
+  /** recovered, manual, expired, rule_removed, for_not_met, acknowledged, silenced, silence_ended, severity_raised, ... */
   readonly reason: string | null;
   readonly by: string | null;
   readonly notes: string | null;
