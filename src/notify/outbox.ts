@@ -58,8 +58,8 @@ export interface Outbox {
   stage(event: StagedEvent): void;
   /** Every staged event, oldest group first. */
   staged(): StagedEvent[];
-  /** Writes a group's row and drops its staged events (those of `batch.alerts`) in one transaction. */
-  enqueueGroup(batch: Batch, now: number): OutboxRow;
+  /** Writes a group's rows (one, or one per recipient) and drops their staged events in one transaction. */
+  enqueueGroup(batches: readonly Batch[], now: number): OutboxRow[];
   /** Pending rows due at `now`, oldest first; only `channel`'s when given. */
   due(now: number, limit: number, channel?: string): OutboxRow[];
   /** Earliest next attempt among pending rows, or null. */
@@ -87,10 +87,11 @@ export class MemoryOutbox implements Outbox {
   staged(): StagedEvent[] {
     return [...this.stagedEvents.values()].sort((a, b) => a.firstAt - b.firstAt);
   }
-  enqueueGroup(batch: Batch, now: number): OutboxRow {
-    const row = this.enqueue(batch, now);
-    for (const a of batch.alerts) this.stagedEvents.delete(`${batch.channel}\u0000${batch.kind}\u0000${a.fingerprint}`);
-    return row;
+  enqueueGroup(batches: readonly Batch[], now: number): OutboxRow[] {
+    const rows = batches.map((b) => this.enqueue(b, now));
+    for (const b of batches)
+      for (const a of b.alerts) this.stagedEvents.delete(`${b.channel}\u0000${b.kind}\u0000${a.fingerprint}`);
+    return rows;
   }
 
   enqueue(batch: Batch, now: number): OutboxRow {

@@ -4,12 +4,24 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, test } from 'node:test';
 import { FakeClock, systemClock } from '../clock.ts';
 import { configSchema } from '../config/schema.ts';
+import type { Alert } from '../model/alert.ts';
 import { OutboxRepository } from '../store/sqlite/outbox-repository.ts';
 import { buildChannels } from './build.ts';
+import { gsmSeptets, smsText, toGsm7 } from './channels/sms.ts';
 import { firedEvent, sampleAlert } from './fixtures.ts';
 import { MemoryOutbox, type Outbox } from './outbox.ts';
 import { NotificationPipeline } from './pipeline.ts';
 import { TestReceiver } from './test-receiver.ts';
+import type { Batch } from './types.ts';
+
+const batchOf = (alerts: Alert[]): Batch => ({
+  channel: 'sms',
+  kind: 'firing',
+  groupKey: 'sms/firing',
+  idempotencyKey: 'k',
+  createdAt: 0,
+  alerts,
+});
 
 const receivers: TestReceiver[] = [];
 afterEach(async () => {
@@ -355,4 +367,46 @@ test('grouping window: close() (SIGTERM) writes open groups as rows; a kill insi
   assert.deepEqual(repo2.counts(), { pending: 0, delivered: 2, failed: 0 });
   assert.deepEqual(repo2.staged(), []);
   db2.close();
+});
+
+test('sms: the body stays GSM-7 within one 160-septet segment, cut with "..."', () => {
+  const long = sampleAlert({ title: `Disk “almost” full – ${'x'.repeat(200)}`, vm: 'wéb-01' });
+  const text = smsText({ ...batchOf([long]) });
+  assert.ok(text.endsWith('...'), text);
+  assert.ok(!text.includes('…'));
+  assert.equal(toGsm7(text), text, 'every character is GSM-7');
+  assert.ok(gsmSeptets(text) <= 160, `${gsmSeptets(text)} septets`);
+  assert.ok(gsmSeptets(text) >= 157, 'uses the segment');
+  assert.match(text, /^\[CRITICAL\] Disk "almost" full - x/);
+  assert.equal(toGsm7('wéb-01 ‘ok’ 中'), "wéb-01 'ok' ?");
+  assert.equal(toGsm7('Crème brûlée'), 'Crème brulée', 'accents GSM lacks are dropped, the rest kept');
+  const short = smsText(batchOf([sampleAlert()]));
+  assert.equal(short, '[CRITICAL] High CPU Usage - web-01 cpu_percent=97.5');
+});
+
+test('sms: one row per recipient; a retry resends only to the recipient that failed', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  const channels = buildChannels(
+    { sms: { account_sid: 'AC1', auth_token: 'tok-123456', from: '+1000', to: ['+1111', '+2222'], url: rx.url } },
+    { clock, env: {} },
+  );
+  const outbox = new MemoryOutbox();
+  const p = new NotificationPipeline({
+    channels,
+    outbox,
+    clock,
+    defaultChannels: ['sms'],
+    groupWaitMs: 0,
+    concurrencyPerChannel: 1,
+    retry: { jitterRatio: 0 },
+  });
+  rx.script = [{ status: 200 }, { status: 500 }];
+  p.handle([firedEvent(sampleAlert(), clock.now())], clock.now());
+  await p.deliverDue(clock.now());
+  await clock.advance(1000);
+  await p.deliverDue(clock.now());
+  const to = rx.received.map((r) => new URLSearchParams(r.body).get('To'));
+  assert.deepEqual(to, ['+1111', '+2222', '+2222'], 'the retry went only to +2222');
+  assert.deepEqual(outbox.counts(), { pending: 0, delivered: 2, failed: 0 });
 });

@@ -196,10 +196,17 @@ export class NotificationPipeline {
         createdAt: now,
         alerts,
       };
-      this.outbox.enqueueGroup(batch, now);
+      this.outbox.enqueueGroup(this.rowsOf(batch), now);
       n++;
     }
     return n;
+  }
+
+  /** The rows a message becomes: one, or one per recipient for channels that deliver per recipient (SMS). */
+  private rowsOf(batch: Batch): Batch[] {
+    const to = this.channels.get(batch.channel)?.recipients;
+    if (!to || to.length < 2) return [batch];
+    return to.map((recipient, i) => ({ ...batch, recipient, idempotencyKey: `${batch.idempotencyKey}:to${i + 1}` }));
   }
 
   /** Adds the charted alerts' recent metric values (email only), read at send time up to the batch's creation. */
@@ -368,7 +375,7 @@ export class NotificationPipeline {
         alerts: [],
         failure: { channel: row.channel, detail, attempts },
       };
-      this.outbox.enqueue(batch, now);
+      this.outbox.enqueueGroup(this.rowsOf(batch), now);
     }
   }
 

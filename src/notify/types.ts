@@ -14,6 +14,8 @@ export interface Batch {
   readonly alerts: readonly Alert[];
   /** For `notification_failed`: which channel failed and why (already redacted). */
   readonly failure?: { readonly channel: string; readonly detail: string; readonly attempts: number };
+  /** For channels that deliver per recipient (SMS): the one recipient of this row; absent means all. */
+  readonly recipient?: string;
   /** Recent values of the charted alert's metric by fingerprint (oldest first); added at send time, not stored. */
   readonly series?: Readonly<Record<string, readonly number[]>>;
 }
@@ -41,6 +43,11 @@ export interface Channel {
   readonly sendResolved: boolean;
   /** Severities this channel accepts (null: all). */
   readonly severities: readonly string[] | null;
+  /**
+   * Set by channels that send one request per recipient (SMS): the pipeline writes one outbox row per recipient,
+   * so each is retried and recorded on its own and a retry never resends to a recipient that already got it.
+   */
+  readonly recipients?: readonly string[];
   /** Secret strings this channel holds; they are scrubbed from every detail and log line. */
   readonly secrets: readonly string[];
   send(batch: Batch, signal?: AbortSignal): Promise<SendResult>;

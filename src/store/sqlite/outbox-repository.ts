@@ -125,14 +125,14 @@ export class OutboxRepository implements Outbox {
     }));
   }
 
-  enqueueGroup(batch: Batch, now: number): OutboxRow {
+  enqueueGroup(batches: readonly Batch[], now: number): OutboxRow[] {
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      const row = this.enqueue(batch, now);
+      const rows = batches.map((b) => this.enqueue(b, now));
       const del = this.db.prepare('DELETE FROM notify_staged WHERE channel = ? AND kind = ? AND fingerprint = ?');
-      for (const a of batch.alerts) del.run(batch.channel, batch.kind, a.fingerprint);
+      for (const b of batches) for (const a of b.alerts) del.run(b.channel, b.kind, a.fingerprint);
       this.db.exec('COMMIT');
-      return row;
+      return rows;
     } catch (e) {
       this.db.exec('ROLLBACK');
       throw e;
