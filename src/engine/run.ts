@@ -239,6 +239,7 @@ function sourceStatus(s: CycleResult['perSource'][number]): SourceStatus {
     name: s.source,
     type: s.type,
     targets: s.targets,
+    succeeded: s.succeeded,
     failures: s.failed,
     lastError: s.error,
     stats: s.stats ?? {},

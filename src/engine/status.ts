@@ -21,6 +21,8 @@ export interface SourceStatus {
   readonly name: string;
   readonly type: string;
   readonly targets: number;
+  /** Successful collections in the last cycle (targets may also count cancelled ones). */
+  readonly succeeded?: number;
   readonly failures: number;
   readonly lastError: string | null;
   readonly stats: Readonly<Record<string, number>>;

@@ -13,7 +13,7 @@ import type { ServerDeps } from './deps.ts';
 import { ApiError, ServerStartError } from './errors.ts';
 import { IngestValidationError, parseJsonIngest, parsePrometheusIngest } from './ingest-parse.ts';
 import { openApiDocument } from './openapi.ts';
-import { HttpMetrics } from './own-metrics.ts';
+import { HttpMetrics, labelText } from './own-metrics.ts';
 import { staticAssets } from './static.ts';
 
 /** Who is calling. `allTenants` for the default tenant's admin and for loopback without auth. */
@@ -224,13 +224,34 @@ export function createServer(deps: ServerDeps) {
     return c.json({ ...s, store: stats, retention, alerts, authRequired: authRequired() });
   });
 
+  // Self-metrics fed by the engine's live events: ingest by origin, cycle durations, per-source collections, alert events.
+  deps.events.on('data', (d) => {
+    metrics.ingested.inc({ origin: d.source }, d.samples.length);
+    let ok = 0;
+    for (const o of d.outcomes) if (o.success) ok++;
+    if (d.outcomes.length > 0) {
+      metrics.outcomes.inc({ origin: d.source, result: 'success' }, ok);
+      metrics.outcomes.inc({ origin: d.source, result: 'failure' }, d.outcomes.length - ok);
+    }
+  });
+  deps.events.on('cycle', (summary) => {
+    metrics.cycleDuration.observe({}, summary.durationMs / 1000);
+    for (const src of deps.status().sources) {
+      const labels = { source: src.name, type: src.type };
+      metrics.sourceCollections.inc({ ...labels, outcome: 'success' }, src.succeeded ?? src.targets - src.failures);
+      metrics.sourceCollections.inc({ ...labels, outcome: 'failure' }, src.failures);
+    }
+  });
+  deps.events.on('alert', (e) => metrics.alertTransitions.inc({ kind: e.kind }));
+
   app.on('GET', ['/metrics', '/api/v1/metrics'], async (c) => {
     const s = deps.status();
     const stats = await deps.store.stats();
     const lines = [
       '# HELP vigil_build_info Vigil version.',
       '# TYPE vigil_build_info gauge',
-      `vigil_build_info{version="${s.version}"} 1`,
+      `vigil_build_info${labelText({ version: s.version })} 1`,
+      '# HELP vigil_samples_ingested_total Samples stored (every origin).',
       '# TYPE vigil_samples_ingested_total counter',
       `vigil_samples_ingested_total ${s.samplesIngested}`,
       '# TYPE vigil_collection_cycles_total counter',
@@ -246,14 +267,61 @@ export function createServer(deps: ServerDeps) {
       '# TYPE vigil_store_file_bytes gauge',
       `vigil_store_file_bytes ${stats.fileBytes}`,
     ];
+    if (s.sources.length > 0) {
+      const targets = [
+        '# HELP vigil_source_targets Targets of each source in the last cycle.',
+        '# TYPE vigil_source_targets gauge',
+      ];
+      const failures = [
+        '# HELP vigil_source_last_cycle_failures Failed collections of each source in the last cycle.',
+        '# TYPE vigil_source_last_cycle_failures gauge',
+      ];
+      const statLines = [
+        "# HELP vigil_source_stat A source's own counters (API calls, retries, throttle waits, connections, …).",
+        '# TYPE vigil_source_stat gauge',
+      ];
+      const apiCalls = [
+        '# HELP vigil_source_api_calls_total API calls made by a source.',
+        '# TYPE vigil_source_api_calls_total counter',
+      ];
+      const throttle = [
+        '# HELP vigil_source_throttle_waits_total Times a source waited because its API throttled it.',
+        '# TYPE vigil_source_throttle_waits_total counter',
+      ];
+      for (const src of s.sources) {
+        const l = { source: src.name, type: src.type };
+        targets.push(`vigil_source_targets${labelText(l)} ${src.targets}`);
+        failures.push(`vigil_source_last_cycle_failures${labelText(l)} ${src.failures}`);
+        for (const [k, v] of Object.entries(src.stats)) {
+          statLines.push(`vigil_source_stat${labelText({ ...l, stat: k })} ${v}`);
+          if (k === 'api_calls') apiCalls.push(`vigil_source_api_calls_total${labelText(l)} ${v}`);
+          if (k === 'throttle_waits') throttle.push(`vigil_source_throttle_waits_total${labelText(l)} ${v}`);
+        }
+      }
+      lines.push(...targets, ...failures, ...statLines);
+      if (apiCalls.length > 2) lines.push(...apiCalls);
+      if (throttle.length > 2) lines.push(...throttle);
+    }
+    const outbox = deps.notifications?.outboxCounts?.();
+    if (outbox) {
+      lines.push(
+        '# HELP vigil_notification_outbox Notification deliveries in the outbox by status (pending = not yet delivered).',
+        '# TYPE vigil_notification_outbox gauge',
+      );
+      for (const st of ['pending', 'delivered', 'failed'] as const)
+        lines.push(`vigil_notification_outbox${labelText({ status: st })} ${outbox[st]}`);
+    }
     if (deps.alerts) {
-      const counts: Record<string, number> = {};
+      const counts = new Map<string, number>();
       const now = deps.clock.now();
-      for (const a of deps.alerts.activeAlerts())
-        counts[deps.alerts.statusOf(a, now)] = (counts[deps.alerts.statusOf(a, now)] ?? 0) + 1;
-      lines.push('# TYPE vigil_alerts gauge');
-      for (const st of ['pending', 'firing', 'acknowledged', 'suppressed'])
-        lines.push(`vigil_alerts{status="${st}"} ${counts[st] ?? 0}`);
+      for (const a of deps.alerts.activeAlerts()) {
+        const key = `${a.severity}/${deps.alerts.statusOf(a, now)}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      lines.push('# HELP vigil_alerts Active alerts by severity and status.', '# TYPE vigil_alerts gauge');
+      for (const sev of ['info', 'warning', 'critical', 'emergency'])
+        for (const st of ['pending', 'firing', 'acknowledged', 'suppressed'])
+          lines.push(`vigil_alerts${labelText({ severity: sev, status: st })} ${counts.get(`${sev}/${st}`) ?? 0}`);
     }
     return c.text(`${lines.join('\n')}\n${metrics.render()}`, 200, {
       'content-type': 'text/plain; version=0.0.4; charset=utf-8',

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FakeClock } from '../../src/clock.ts';
+import { configSchema } from '../../src/config/index.ts';
+import { buildPipeline } from '../../src/notify/build.ts';
+import { MemoryOutbox } from '../../src/notify/outbox.ts';
+import type { NotificationPipeline } from '../../src/notify/pipeline.ts';
+import { TestReceiver } from '../../src/notify/test-receiver.ts';
 import { testServer } from '../../src/server/testing/harness.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
@@ -8,7 +13,20 @@ type J = any;
 
 const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
 const clock = new FakeClock(T0);
-const h = testServer({ clock, withAlerts: true, maxBodyBytes: 64 * 1024 });
+const receiver = new TestReceiver();
+const outbox = new MemoryOutbox();
+let pipeline: NotificationPipeline;
+const h = testServer({
+  clock,
+  withAlerts: true,
+  maxBodyBytes: 64 * 1024,
+  // A real pipeline (webhook to a local receiver) over an in-memory outbox, built once the receiver listens.
+  notifications: {
+    channelNames: () => pipeline.channelNames(),
+    sendTest: (channel, now) => pipeline.sendTest(channel, now),
+    outboxCounts: () => outbox.counts(),
+  },
+});
 let url = '';
 let close: () => Promise<void>;
 let admin = '';
@@ -17,12 +35,22 @@ let operatorB = '';
 let viewerB = '';
 
 before(async () => {
+  await receiver.start();
+  pipeline = buildPipeline({
+    notificationConfig: { webhook: { url: `${receiver.url}/hook` } },
+    settings: configSchema.parse({}).notifications,
+    outbox,
+    clock,
+    env: {},
+  });
   const l = await h.server.listen('127.0.0.1', 0);
   url = l.url;
   close = l.close;
 });
 after(async () => {
   await close();
+  await pipeline.close();
+  await receiver.stop();
 });
 
 async function call(path: string, init: RequestInit & { token?: string; json?: unknown } = {}) {
@@ -190,9 +218,13 @@ test('alerts: listed, acked, resolved; silences add and expire', async () => {
   assert.deepEqual(one.json.history.map((t: J) => t.to).sort(), ['acknowledged', 'firing', 'pending', 'resolved']);
   assert.ok((await call('/api/v1/alerts/history')).json.alerts.some((a: J) => a.id === db.id));
   assert.ok((await call('/api/v1/rules')).json.rules.length >= 1);
-  const ta = await call('/api/v1/test-alert', { method: 'POST' });
-  assert.equal(ta.status, 503);
-  assert.match(ta.json.error.message, /notifications are not running/);
+  const ta = await call('/api/v1/test-alert', { method: 'POST', json: { channel: 'webhook' } });
+  assert.equal(ta.status, 200, ta.text);
+  assert.deepEqual(
+    ta.json.results.map((r: J) => [r.channel, r.ok]),
+    [['webhook', true]],
+  );
+  assert.equal(JSON.parse(receiver.received.at(-1)!.body).kind, 'test');
 });
 
 test('tokens: once one exists, the API needs it; roles and tenants are enforced', async () => {
@@ -259,15 +291,71 @@ test('analytics endpoints answer, tenant-filtered', async () => {
 });
 
 test('/status and /metrics', async () => {
-  const st = await call('/status');
+  const st = await call('/status', { token: viewer });
   assert.equal(st.json.version, '0.1.0');
   assert.ok(st.json.samplesIngested > 0);
   assert.equal(st.json.authRequired, true);
+
+  // Two collection cycles of one source, as the engine records them.
+  const source = (failures: number, apiCalls: number) => ({
+    name: 'azure-prod',
+    type: 'azure',
+    targets: 3,
+    succeeded: 3 - failures,
+    failures,
+    lastError: failures ? 'throttled' : null,
+    stats: { api_calls: apiCalls, throttle_waits: 2 },
+  });
+  h.recordCycle({ at: T0, durationMs: 1500, targets: 3, failures: 1, samples: 14 }, [source(1, 10)]);
+  h.recordCycle({ at: T0 + 60_000, durationMs: 40_000, targets: 3, failures: 0, samples: 21 }, [source(0, 17)]);
+
   const m = await call('/metrics');
   assert.match(m.type, /text\/plain/);
-  assert.match(m.text, /vigil_http_requests_total\{method="POST",route="\/api\/v1\/ingest",status="200"\} \d+/);
-  assert.match(m.text, /vigil_http_request_duration_seconds_bucket\{le="\+Inf"\} \d+/);
-  assert.match(m.text, /vigil_alerts\{status="firing"\} \d+/);
+  const value = (series: string): number => {
+    const line = m.text.split('\n').find((l) => l.startsWith(`${series} `));
+    assert.ok(line, `${series} in:\n${m.text}`);
+    return Number(line.slice(series.length + 1));
+  };
+  const src = 'source="azure-prod",type="azure"';
+  // Outbox depth: the test alert above was delivered.
+  assert.equal(value('vigil_notification_outbox{status="delivered"}'), outbox.counts().delivered);
+  assert.equal(value('vigil_notification_outbox{status="delivered"}'), 1);
+  assert.equal(value('vigil_notification_outbox{status="pending"}'), 0);
+  assert.equal(value('vigil_notification_outbox{status="failed"}'), 0);
+  // Per-source self-metrics.
+  assert.equal(value(`vigil_source_targets{${src}}`), 3);
+  assert.equal(value(`vigil_source_collections_total{${src},outcome="success"}`), 5);
+  assert.equal(value(`vigil_source_collections_total{${src},outcome="failure"}`), 1);
+  assert.equal(value(`vigil_source_api_calls_total{${src}}`), 17);
+  assert.equal(value(`vigil_source_throttle_waits_total{${src}}`), 2);
+  assert.equal(value(`vigil_source_stat{${src},stat="api_calls"}`), 17);
+  // Cycle durations as a histogram.
+  assert.equal(value('vigil_collection_cycle_duration_seconds_bucket{le="1"}'), 0);
+  assert.equal(value('vigil_collection_cycle_duration_seconds_bucket{le="2.5"}'), 1);
+  assert.equal(value('vigil_collection_cycle_duration_seconds_bucket{le="60"}'), 2);
+  assert.equal(value('vigil_collection_cycle_duration_seconds_bucket{le="+Inf"}'), 2);
+  assert.equal(value('vigil_collection_cycle_duration_seconds_count'), 2);
+  assert.equal(value('vigil_collection_cycle_duration_seconds_sum'), 41.5);
+  assert.equal(value('vigil_last_cycle_duration_seconds'), 40);
+  // HTTP latency by method, route and status; bucket counts are cumulative and end at the request count.
+  const ingest = 'method="POST",route="/api/v1/ingest",status="200"';
+  const served = value(`vigil_http_requests_total{${ingest}}`);
+  assert.ok(served >= 5, String(served));
+  assert.equal(value(`vigil_http_request_duration_seconds_bucket{${ingest},le="+Inf"}`), served);
+  assert.equal(value(`vigil_http_request_duration_seconds_count{${ingest}}`), served);
+  assert.ok(value(`vigil_http_request_duration_seconds_bucket{${ingest},le="0.001"}`) <= served);
+  assert.ok(value(`vigil_http_request_duration_seconds_sum{${ingest}}`) > 0);
+  assert.ok(value('vigil_http_requests_total{method="POST",route="/api/v1/ingest",status="403"}') >= 1);
+  // Ingest rate: every pushed sample counted by origin, equal to the engine's own count.
+  assert.equal(value('vigil_ingest_samples_total{origin="push"}'), st.json.pushedSamples);
+  assert.ok(value('vigil_ingest_outcomes_total{origin="push",result="failure"}') >= 1);
+  // Alerts by severity and status, equal to what the API lists.
+  const active = (await call('/api/v1/alerts', { token: admin })).json.alerts;
+  const firingCritical = active.filter((a: J) => a.severity === 'critical' && a.status === 'firing').length;
+  assert.ok(firingCritical >= 1);
+  assert.equal(value('vigil_alerts{severity="critical",status="firing"}'), firingCritical);
+  assert.equal(value('vigil_alerts{severity="info",status="firing"}'), 0);
+  assert.ok(value('vigil_alert_events_total{kind="fired"}') >= 2);
 });
 
 test('live events: a pushed snapshot reaches the stream, filtered by tenant', async () => {
@@ -295,4 +383,8 @@ test('live events: a pushed snapshot reaches the stream, filtered by tenant', as
 test('a non-loopback bind without tokens refuses to start and says why', async () => {
   const bare = testServer({ clock });
   await assert.rejects(bare.server.listen('0.0.0.0', 0), /refusing to listen on 0\.0\.0\.0: .*vigil token create/);
+  // Without notifications wired, the test alert says so.
+  const res = await bare.server.app.request('/api/v1/test-alert', { method: 'POST' });
+  assert.equal(res.status, 503);
+  assert.match(((await res.json()) as J).error.message, /notifications are not running/);
 });

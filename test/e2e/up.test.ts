@@ -196,6 +196,21 @@ describe('vigil up', () => {
       assert.equal(good.received.length, 2);
       assert.equal(bad.received.length, 1);
 
+      // /metrics of the running engine: outbox depth and the demo source's self-metrics.
+      await up.waitFor(/cycle 1: 4 VMs/);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const value = (series: string) =>
+        Number(metrics.match(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm'))?.[1]);
+      assert.equal(value('vigil_notification_outbox{status="delivered"}'), 2, metrics);
+      assert.equal(
+        value('vigil_notification_outbox{status="pending"}') + value('vigil_notification_outbox{status="failed"}'),
+        1,
+      );
+      assert.equal(value('vigil_source_targets{source="demo",type="demo"}'), 4);
+      assert.ok(value('vigil_source_collections_total{source="demo",type="demo",outcome="success"}') >= 4);
+      assert.ok(value('vigil_collection_cycle_duration_seconds_count') >= 1);
+      assert.ok(value('vigil_ingest_samples_total{origin="collect"}') >= 28);
+
       const unknown = await post({ channel: 'nope' });
       assert.equal(unknown.status, 404);
       assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /configured: /);

@@ -4,14 +4,15 @@ import type { Clock } from '../../clock.ts';
 import { configSchema } from '../../config/index.ts';
 import { ruleSchema } from '../../config/sections/rules.ts';
 import type { Ingestor } from '../../engine/ingest.ts';
+import type { CycleSummary } from '../../engine/live-events.ts';
 import { LiveEvents } from '../../engine/live-events.ts';
-import type { EngineStatus } from '../../engine/status.ts';
+import type { EngineStatus, SourceStatus } from '../../engine/status.ts';
 import type { CollectionOutcome, Sample } from '../../model/index.ts';
 import { AlertRepository } from '../../store/sqlite/alert-repository.ts';
 import { AuthRepository } from '../../store/sqlite/auth-repository.ts';
 import type { Store } from '../../store/store.ts';
 import { createServer } from '../app.ts';
-import type { ServerDeps } from '../deps.ts';
+import type { NotificationsApi, ServerDeps } from '../deps.ts';
 import type { RulesFile } from '../rules-file.ts';
 import { MemoryStore } from './memory-store.ts';
 
@@ -25,6 +26,7 @@ export function testServer(opts: {
   withAlerts?: boolean;
   maxBodyBytes?: number;
   rulesFile?: RulesFile;
+  notifications?: NotificationsApi;
 }) {
   const db = new DatabaseSync(':memory:');
   const store = opts.store ?? new MemoryStore();
@@ -52,14 +54,24 @@ export function testServer(opts: {
     },
   };
   const startedAt = opts.clock.now();
+  let cycles = 0;
+  let lastCycle: CycleSummary | null = null;
+  let sources: SourceStatus[] = [];
+  /** As the engine's `recordCycle`: status first, then the `cycle` event. */
+  const recordCycle = (summary: CycleSummary, perSource: SourceStatus[]) => {
+    cycles++;
+    lastCycle = summary;
+    sources = perSource;
+    events.emit('cycle', summary);
+  };
   const status = (): EngineStatus => ({
     version: '0.1.0',
     startedAt,
     now: opts.clock.now(),
     intervalMs: 60_000,
-    sources: [],
-    lastCycle: null,
-    cycles: 0,
+    sources,
+    lastCycle,
+    cycles,
     samplesIngested,
     pushedSamples,
   });
@@ -75,6 +87,17 @@ export function testServer(opts: {
     clock: opts.clock,
     maxBodyBytes: opts.maxBodyBytes,
     rulesFile: opts.rulesFile,
+    notifications: opts.notifications,
   };
-  return { server: createServer(deps), deps, store, events, auth, alerts, db, ingestor: () => ingestor };
+  return {
+    server: createServer(deps),
+    deps,
+    store,
+    events,
+    auth,
+    alerts,
+    db,
+    ingestor: () => ingestor,
+    recordCycle,
+  };
 }
