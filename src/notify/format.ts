@@ -8,6 +8,12 @@ export const SEVERITY_COLOUR: Record<Severity, string> = {
   emergency: '#8B0000',
 };
 
+/**
+ * The severity of the internal `notification_failed` alert: an operational problem, not an incident (the alert
+ * itself went out on its other channels), so channels limited to critical/emergency (SMS by default) skip it.
+ */
+export const FAILURE_SEVERITY: Severity = 'warning';
+
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2, emergency: 3 };
 
 export function topSeverity(alerts: readonly Alert[]): Severity {
@@ -23,7 +29,8 @@ function ruleTitle(a: Alert): string {
 /** `[CRITICAL] High CPU Usage - web-01`; groups: `[CRITICAL] High CPU Usage - 3 VMs in rg-prod`. */
 export function subject(batch: Batch): string {
   if (batch.kind === 'test') return '[TEST] Vigil test notification';
-  if (batch.kind === 'notification_failed') return `[CRITICAL] Notification failed - ${batch.failure?.channel ?? '?'}`;
+  if (batch.kind === 'notification_failed')
+    return `[${FAILURE_SEVERITY.toUpperCase()}] Notification failed - ${batch.failure?.channel ?? '?'}`;
   const a = batch.alerts;
   const sev = topSeverity(a).toUpperCase();
   const prefix = batch.kind === 'resolved' ? `[RESOLVED] ` : `[${sev}] `;

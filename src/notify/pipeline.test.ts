@@ -410,3 +410,33 @@ test('sms: one row per recipient; a retry resends only to the recipient that fai
   assert.deepEqual(to, ['+1111', '+2222', '+2222'], 'the retry went only to +2222');
   assert.deepEqual(outbox.counts(), { pending: 0, delivered: 2, failed: 0 });
 });
+
+test('notification_failed respects each channel severity filter: SMS (critical+) and filtered channels skip it', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  const sms = await receiver();
+  const pd = await receiver();
+  rx.fallback = { status: 500 };
+  const lines: string[] = [];
+  const channels = buildChannels(
+    {
+      webhook: { url: `${rx.url}/hook` },
+      sms: { account_sid: 'AC1', auth_token: 'tok-123456', from: '+1', to: ['+2'], url: sms.url },
+      pagerduty: { routing_key: 'rk-123456', url: pd.url, severities: ['critical'] },
+      console: { color: false },
+    },
+    { clock, env: {}, stdout: { write: (s: string) => lines.push(s) } },
+  );
+  const outbox = new MemoryOutbox();
+  const p = new NotificationPipeline({ channels, outbox, clock, groupWaitMs: 0, retry: { jitterRatio: 0 } });
+  p.handle([firedEvent(sampleAlert({ channels: ['webhook'] }), clock.now())], clock.now());
+  for (let i = 0; i < 5; i++) {
+    await p.deliverDue(clock.now());
+    await clock.advance(5000);
+  }
+  assert.equal(rx.received.length, 3);
+  assert.match(lines.join(''), /\[WARNING\] Notification failed - webhook/, 'the unfiltered channel got it');
+  assert.equal(sms.received.length, 0, 'SMS (critical and emergency only) skipped it');
+  assert.equal(pd.received.length, 0, 'PagerDuty limited to critical skipped it');
+  assert.deepEqual(outbox.counts(), { pending: 0, delivered: 1, failed: 1 });
+});

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Alert, AlertEvent, Severity } from '../model/alert.ts';
 import { backoffDelayMs, DEFAULT_RETRY, type RetryPolicy } from './backoff.ts';
+import { FAILURE_SEVERITY } from './format.ts';
 import type { Outbox, OutboxRow } from './outbox.ts';
 import { type Batch, type BatchKind, type Channel, redact, type SendResult } from './types.ts';
 
@@ -362,10 +363,14 @@ export class NotificationPipeline {
     return { ...result, detail };
   }
 
-  /** The internal `notification_failed` alert, sent to every other channel. */
+  /**
+   * The internal `notification_failed` alert (severity `FAILURE_SEVERITY`), sent to every other channel whose
+   * severity filter accepts it.
+   */
   private raiseFailure(row: OutboxRow, detail: string, attempts: number, now: number): void {
     for (const ch of this.channels.values()) {
       if (ch.name === row.channel) continue;
+      if (ch.severities && !ch.severities.includes(FAILURE_SEVERITY)) continue;
       const batch: Batch = {
         channel: ch.name,
         kind: 'notification_failed',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Alert } from '../../model/alert.ts';
-import { alertLine, subject } from '../format.ts';
+import { alertLine, FAILURE_SEVERITY, subject } from '../format.ts';
 import { post } from '../http.ts';
 import type { Batch, SendResult } from '../types.ts';
 import { base, commonFields, defineChannel } from './common.ts';
@@ -54,7 +54,7 @@ export const pagerdutyChannel = defineChannel({
                   payload: {
                     summary: subject(batch),
                     source: cfg.source,
-                    severity: batch.kind === 'test' ? 'info' : 'critical',
+                    severity: batch.kind === 'test' ? 'info' : PD_SEVERITY[FAILURE_SEVERITY],
                   },
                 },
               ];
