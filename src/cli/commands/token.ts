@@ -19,6 +19,11 @@ function openAuth(cmd: Command, io: CliIo): { auth: AuthRepository; db: Database
   }
 }
 
+/** Who ran the command, as the audit log names them (`cli:<login>`). */
+function cliActor(io: CliIo): string {
+  return `cli:${io.env.USER || io.env.LOGNAME || io.env.USERNAME || 'unknown'}`;
+}
+
 function iso(ts: number | null): string {
   return ts === null ? '-' : new Date(ts).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -58,7 +63,16 @@ export function register(program: Command, io: CliIo): void {
       try {
         let created: ReturnType<AuthRepository['create']>;
         try {
-          created = auth.create({ role: opts.role as Role, tenant: opts.tenant, name: opts.name }, systemClock.now());
+          const now = systemClock.now();
+          created = auth.create({ role: opts.role as Role, tenant: opts.tenant, name: opts.name }, now);
+          auth.audit({
+            at: now,
+            actor: cliActor(io),
+            tenant: created.info.tenant,
+            action: 'token.create',
+            target: created.info.id,
+            detail: JSON.stringify({ name: created.info.name, role: created.info.role }),
+          });
         } catch (e) {
           throw new UserError((e as Error).message);
         }
@@ -107,7 +121,17 @@ export function register(program: Command, io: CliIo): void {
     .action((id: string, _opts: unknown, cmd: Command) => {
       const { auth, db } = openAuth(cmd, io);
       try {
-        if (!auth.revoke(id, systemClock.now())) throw new UserError(`no active token with id "${id}"`, EXIT_FAILURE);
+        const now = systemClock.now();
+        const info = auth.list().find((t) => t.id === id);
+        if (!auth.revoke(id, now)) throw new UserError(`no active token with id "${id}"`, EXIT_FAILURE);
+        auth.audit({
+          at: now,
+          actor: cliActor(io),
+          tenant: info?.tenant ?? 'default',
+          action: 'token.revoke',
+          target: id,
+          detail: JSON.stringify({ name: info?.name ?? null, role: info?.role ?? null }),
+        });
         io.stdout.write(`revoked token ${id}\n`);
       } finally {
         db.close();
