@@ -605,7 +605,12 @@ export function createServer(deps: ServerDeps) {
     const allowed = await visibleVms(c.get('identity'));
     const vm = c.req.query('vm');
     if (vm && allowed && !allowed.has(vm)) throw new ApiError(404, 'not_found', `no VM named "${vm}"`);
-    const scan = await scanAnomalies(deps.store, { now: deps.clock.now(), vm, days: positive(c, 'days', 1, 90) });
+    const scan = await scanAnomalies(deps.store, {
+      now: deps.clock.now(),
+      vm,
+      days: positive(c, 'days', 1, 90),
+      rawRetentionMs: deps.config.storage.retention.raw,
+    });
     return c.json({
       ...scan,
       anomalies: scan.anomalies.filter((a) => !allowed || allowed.has(a.vm)),

@@ -19,12 +19,18 @@ export function register(program: Command, io: CliIo): void {
       const { config } = loadEffectiveConfig(cmd, io);
       const store = await openMetricsStore(config.storage);
       try {
-        const scan = await scanAnomalies(store, { now: systemClock.now(), vm: opts.vm, days });
+        const scan = await scanAnomalies(store, {
+          now: systemClock.now(),
+          vm: opts.vm,
+          days,
+          rawRetentionMs: config.storage.retention.raw,
+        });
         if (opts.json) {
           io.stdout.write(`${JSON.stringify(scan, null, 2)}\n`);
           return;
         }
         const out = [`Anomalies, last ${days} day${days === 1 ? '' : 's'}: ${scan.anomalies.length}`];
+        if (scan.note) out.push(`Note: ${scan.note}.`);
         if (scan.anomalies.length > 0)
           out.push(
             table([
