@@ -26,7 +26,42 @@ function ruleTitle(a: Alert): string {
   return a.title || a.rule;
 }
 
-/** `[CRITICAL] High CPU Usage - web-01`; groups: `[CRITICAL] High CPU Usage - 3 VMs in rg-prod`. */
+const METRIC_NAMES: Readonly<Record<string, string>> = {
+  cpu_percent: 'CPU',
+  memory_percent: 'memory',
+  disk_percent: 'disk',
+};
+const COMPARISON_WORDS: Readonly<Record<string, string>> = {
+  '>': 'above',
+  '>=': 'at or above',
+  '<': 'below',
+  '<=': 'at or below',
+  '==': 'at',
+  '!=': 'not at',
+};
+
+/**
+ * The condition a group of alerts shares, for people: `above 95% CPU`, `with network_in_bytes above 1000000`;
+ * null unless every alert comes from the same threshold rule (same metric, comparison and threshold).
+ */
+export function sharedCondition(alerts: readonly Alert[]): string | null {
+  const a = alerts[0];
+  if (!a || a.threshold === null || a.kind === 'no_data') return null;
+  const same = alerts.every(
+    (x) => x.rule === a.rule && x.metric === a.metric && x.threshold === a.threshold && x.comparison === a.comparison,
+  );
+  if (!same) return null;
+  const word = COMPARISON_WORDS[a.comparison ?? '>'] ?? 'above';
+  if (a.metric.endsWith('_percent'))
+    return `${word} ${fmtValue(a.threshold)}% ${METRIC_NAMES[a.metric] ?? a.metric.replace(/_percent$/, '')}`;
+  return `with ${a.metric} ${word} ${fmtValue(a.threshold)}`;
+}
+
+/**
+ * One alert: `[CRITICAL] High CPU Usage - web-01`. A group from one rule states the condition:
+ * `[CRITICAL] 3 VMs above 95% CPU in rg-prod` (resolved: `[RESOLVED] 3 VMs no longer above 95% CPU in rg-prod`);
+ * a mixed group: `[CRITICAL] 2 alerts - 3 VMs in rg-prod`.
+ */
 export function subject(batch: Batch): string {
   if (batch.kind === 'test') return '[TEST] Vigil test notification';
   if (batch.kind === 'notification_failed')
@@ -41,6 +76,8 @@ export function subject(batch: Batch): string {
   if (a.length === 1) return `${prefix}${title} - ${first.vm ?? first.labels.vm ?? 'fleet'}`;
   const groups = new Set(a.map((x) => x.resourceGroup ?? x.labels.resource_group ?? ''));
   const where = groups.size === 1 && [...groups][0] ? ` in ${[...groups][0]}` : '';
+  const cond = sharedCondition(a);
+  if (cond) return `${prefix}${a.length} VMs ${batch.kind === 'resolved' ? 'no longer ' : ''}${cond}${where}`;
   return `${prefix}${title} - ${a.length} VMs${where}`;
 }
 

@@ -9,6 +9,7 @@ import { OutboxRepository } from '../store/sqlite/outbox-repository.ts';
 import { buildChannels } from './build.ts';
 import { gsmSeptets, smsText, toGsm7 } from './channels/sms.ts';
 import { firedEvent, sampleAlert } from './fixtures.ts';
+import { subject } from './format.ts';
 import { MemoryOutbox, type Outbox } from './outbox.ts';
 import { NotificationPipeline } from './pipeline.ts';
 import { TestReceiver } from './test-receiver.ts';
@@ -150,7 +151,7 @@ test('grouping: 50 VMs within the window become one message; resolved follows as
   const body = JSON.parse(rx.received[0]!.body);
   assert.equal(body.version, 'vigil.notification/v1');
   assert.equal(body.alerts.length, 50);
-  assert.equal(body.title, '[CRITICAL] High CPU Usage - 50 VMs in rg-prod');
+  assert.equal(body.title, '[CRITICAL] 50 VMs above 95% CPU in rg-prod');
   const resolved = sampleAlert({ state: 'resolved', resolvedAt: clock.now() });
   p.handle([{ kind: 'resolved', at: clock.now(), alert: resolved, notify: true }], clock.now());
   await clock.advance(10_000);
@@ -439,4 +440,66 @@ test('notification_failed respects each channel severity filter: SMS (critical+)
   assert.equal(sms.received.length, 0, 'SMS (critical and emergency only) skipped it');
   assert.equal(pd.received.length, 0, 'PagerDuty limited to critical skipped it');
   assert.deepEqual(outbox.counts(), { pending: 0, delivered: 1, failed: 1 });
+});
+
+test('subjects: one alert keeps its title; a group states the shared condition; mixed groups count alerts', () => {
+  const b = (alerts: Alert[], kind: Batch['kind'] = 'firing'): Batch => ({ ...batchOf(alerts), kind });
+  const vms = ['web-01', 'web-02', 'web-03'].map((vm) => sampleAlert({ vm }));
+  assert.equal(subject(b([vms[0]!])), '[CRITICAL] High CPU Usage - web-01');
+  assert.equal(subject(b(vms)), '[CRITICAL] 3 VMs above 95% CPU in rg-prod');
+  const resolved = vms.map((a) => ({ ...a, state: 'resolved' as const }));
+  assert.equal(subject(b(resolved, 'resolved')), '[RESOLVED] 3 VMs no longer above 95% CPU in rg-prod');
+  const mem = sampleAlert({ vm: 'db-01', rule: 'low_mem', metric: 'memory_percent', comparison: '<', threshold: 10 });
+  assert.equal(
+    subject(b([mem, { ...mem, vm: 'db-02', fingerprint: 'x' }])),
+    '[CRITICAL] 2 VMs below 10% memory in rg-prod',
+  );
+  const net = { ...mem, rule: 'net', metric: 'network_in_bytes', comparison: '>=' as const, threshold: 1e6 };
+  assert.equal(subject(b([net, net])), '[CRITICAL] 2 VMs with network_in_bytes at or above 1000000 in rg-prod');
+  const other = sampleAlert({
+    vm: 'web-09',
+    rule: 'high_disk',
+    title: 'Disk Full',
+    labels: { resource_group: 'rg-dev' },
+  });
+  assert.equal(subject(b([vms[0]!, other])), '[CRITICAL] 2 alerts - 2 VMs');
+});
+
+test('resolved notifications follow the group; send_resolved: false opts a channel out', async () => {
+  const clock = new FakeClock();
+  const on = await receiver();
+  const off = await receiver();
+  const channels = buildChannels(
+    { on: { type: 'webhook', url: on.url }, off: { type: 'webhook', url: off.url, send_resolved: false } },
+    { clock, env: {} },
+  );
+  const p = new NotificationPipeline({
+    channels,
+    outbox: new MemoryOutbox(),
+    clock,
+    defaultChannels: ['on', 'off'],
+    groupWaitMs: 1000,
+  });
+  const alerts = ['web-01', 'web-02'].map((vm) => sampleAlert({ vm }));
+  p.handle(
+    alerts.map((a) => firedEvent(a, clock.now())),
+    clock.now(),
+  );
+  await clock.advance(1000);
+  p.flush(clock.now());
+  await p.deliverDue(clock.now());
+  const resolved = alerts.map((a) => ({ ...a, state: 'resolved' as const, resolvedAt: clock.now() }));
+  p.handle(
+    resolved.map((alert) => ({ kind: 'resolved' as const, at: clock.now(), alert, notify: true })),
+    clock.now(),
+  );
+  await clock.advance(1000);
+  p.flush(clock.now());
+  await p.deliverDue(clock.now());
+  const titles = (rx: TestReceiver) => rx.received.map((r) => JSON.parse(r.body).title);
+  assert.deepEqual(titles(on), [
+    '[CRITICAL] 2 VMs above 95% CPU in rg-prod',
+    '[RESOLVED] 2 VMs no longer above 95% CPU in rg-prod',
+  ]);
+  assert.deepEqual(titles(off), ['[CRITICAL] 2 VMs above 95% CPU in rg-prod'], 'no resolved message');
 });
