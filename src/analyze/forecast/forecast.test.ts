@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Point } from '../../model/sample.ts';
-import { classifyTrend, describeThreshold, type ForecastOk, forecastSeries, toHourlyGrid } from './forecast.ts';
+import {
+  classifyTrend,
+  describeThreshold,
+  type ForecastOk,
+  forecastSeries,
+  formatDaysShort,
+  toHourlyGrid,
+} from './forecast.ts';
 import { predictHoltWinters, predictSeasonalLevel, predictSeasonalTrend } from './models.ts';
 
 const H = 3_600_000;
@@ -54,6 +61,39 @@ test('trend boundaries: ±0.5 pp/day is stable', () => {
   assert.equal(classifyTrend(-0.5), 'stable');
   assert.equal(classifyTrend(0.5001), 'increasing');
   assert.equal(classifyTrend(-0.5001), 'decreasing');
+});
+
+test('table days: now, under a day, days', () => {
+  assert.equal(formatDaysShort(0), 'now');
+  assert.equal(formatDaysShort(0.3), '<1 d');
+  assert.equal(formatDaysShort(12.5), '12.5 d');
+  assert.equal(formatDaysShort(null), '-');
+});
+
+test('insufficient-data rows carry every contract field (null / false)', () => {
+  const r = forecastSeries(
+    'vm',
+    'cpu_percent',
+    hourly(3, (h) => 10 + h / 100),
+  );
+  assert.equal(r.status, 'insufficient data');
+  const json = JSON.parse(JSON.stringify(r));
+  for (const k of [
+    'vm_name',
+    'metric',
+    'current_value',
+    'predicted_7d',
+    'predicted_30d',
+    'trend',
+    'at_risk',
+    'days_until_threshold',
+  ])
+    assert.ok(k in json, k);
+  assert.equal(json.trend, null);
+  assert.equal(json.at_risk, false);
+  assert.equal(json.days_until_threshold, null);
+  assert.equal(json.current_value, 10.71);
+  assert.equal((forecastSeries('vm', 'cpu_percent', []) as { current_value: null }).current_value, null);
 });
 
 test('fewer than 7 days is insufficient data with the days available', () => {
@@ -219,6 +259,15 @@ test('threshold wording: a range, about N days, within a day, above now', () => 
   assert.equal(say({ days_until_threshold_upper: 9, days_until_threshold: 16 }), 'could reach 90% in 9-16 days');
   assert.equal(say({ days_until_threshold_upper: 1.2, days_until_threshold: 1.4 }), 'could reach 90% in about 1 day');
   assert.equal(say({ days_until_threshold_upper: 0.1, days_until_threshold: 0.2 }), 'could reach 90% within a day');
+  // The upper bound under a day, the point forecast later: no "0-8 days".
+  assert.equal(
+    say({ days_until_threshold_upper: 0.4, days_until_threshold: 8.2 }),
+    'could reach 90% within a day to 8 days',
+  );
+  assert.equal(
+    say({ days_until_threshold_upper: 0.4, days_until_threshold: 1.2 }),
+    'could reach 90% within about a day',
+  );
   assert.equal(say({ days_until_threshold_upper: 12, days_until_threshold: null }), 'could reach 90% in 12+ days');
   assert.equal(say({ current_value: 93, days_until_threshold_upper: 0, days_until_threshold: 0 }), 'above 90% now');
   assert.equal(say({ days_until_threshold_upper: null, days_until_threshold: null }), null);

@@ -47,10 +47,18 @@ export interface ForecastOk {
   readonly days_available: number;
 }
 
+/** Carries every field of the seed contract too (null / false), so scripts can read them from any row. */
 export interface ForecastInsufficient {
   readonly vm_name: string;
   readonly metric: string;
   readonly status: 'insufficient data';
+  /** The newest hourly value, when there is one. */
+  readonly current_value: number | null;
+  readonly predicted_7d: null;
+  readonly predicted_30d: null;
+  readonly trend: null;
+  readonly at_risk: false;
+  readonly days_until_threshold: null;
   readonly days_available: number;
   readonly message: string;
 }
@@ -307,10 +315,18 @@ export function forecastSeries(
   const days = (grid.values.length * HOUR_MS) / DAY_MS;
   if (grid.values.length === 0 || days < minDays - 1e-9) {
     const d = round(days, 1);
+    let last = Number.NaN;
+    for (let i = grid.values.length - 1; i >= 0 && Number.isNaN(last); i--) last = grid.values[i];
     return {
       vm_name: vmName,
       metric,
       status: 'insufficient data',
+      current_value: Number.isNaN(last) ? null : round(last),
+      predicted_7d: null,
+      predicted_30d: null,
+      trend: null,
+      at_risk: false,
+      days_until_threshold: null,
       days_available: d,
       message: `insufficient data: ${d} day${d === 1 ? '' : 's'} of history, need ${minDays}`,
     };
@@ -365,7 +381,10 @@ export function forecastSeries(
   };
 }
 
-/** "could reach 90% in 9-16 days" ("in about 12 days" when both bounds agree, "within a day", "above 90% now"). */
+/**
+ * "could reach 90% in 9-16 days" ("in about 12 days" when both bounds agree, "within a day", "within a day to 8
+ * days" when only the point forecast is a day or more away, "above 90% now").
+ */
 export function describeThreshold(f: ForecastOk): string | null {
   const lo = f.days_until_threshold_upper;
   const hi = f.days_until_threshold;
@@ -374,7 +393,19 @@ export function describeThreshold(f: ForecastOk): string | null {
   if (f.current_value > f.risk_threshold) return `above ${t} now`;
   if (hi === null) return lo < 1 ? `could reach ${t} within a day` : `could reach ${t} in ${Math.round(lo)}+ days`;
   if (hi < 1) return `could reach ${t} within a day`;
+  if (lo < 1)
+    return Math.round(hi) <= 1
+      ? `could reach ${t} within about a day`
+      : `could reach ${t} within a day to ${Math.round(hi)} days`;
   if (Math.round(lo) === Math.round(hi))
     return `could reach ${t} in about ${Math.round(hi)} day${Math.round(hi) === 1 ? '' : 's'}`;
   return `could reach ${t} in ${Math.round(lo)}-${Math.round(hi)} days`;
+}
+
+/** Days for tables: "now" (already above), "<1 d" (within a day), "12.5 d"; "-" when not reached. */
+export function formatDaysShort(days: number | null): string {
+  if (days === null) return '-';
+  if (days === 0) return 'now';
+  if (days < 1) return '<1 d';
+  return `${days} d`;
 }

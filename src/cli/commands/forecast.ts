@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { type FleetForecastRow, forecastFleet } from '../../analyze/forecast/fleet-forecast.ts';
-import { describeThreshold } from '../../analyze/forecast/forecast.ts';
+import { describeThreshold, formatDaysShort } from '../../analyze/forecast/forecast.ts';
 import { systemClock } from '../../clock.ts';
 import { METRIC_NAME_RE } from '../../model/metrics.ts';
 import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
@@ -96,8 +96,8 @@ export function register(program: Command, io: CliIo): void {
                         r.vm_name,
                         r.metric,
                         String(r.current_value),
-                        `${r.days_until_threshold} d`,
-                        r.days_until_threshold_upper === null ? '-' : `${r.days_until_threshold_upper} d`,
+                        formatDaysShort(r.days_until_threshold),
+                        formatDaysShort(r.days_until_threshold_upper),
                         r.recommendation ?? '',
                       ]
                     : [],
