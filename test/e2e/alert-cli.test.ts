@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { DEFAULT_RULES } from '../../src/alerting/default-rules.ts';
+import { effectiveRules } from '../../src/alerting/rule.ts';
 import { AlertService } from '../../src/alerting/service.ts';
 import { vigilIn as vigil } from '../../src/cli/testing/run-cli.ts';
 import { systemClock } from '../../src/clock.ts';
@@ -154,4 +156,82 @@ test('vigil alerts lists, acks and resolves; silence add/list/expire; patterns',
     r = await vigil(dir, 'patterns');
     assert.match(r.out, /Alert patterns, last 7 days: 2 alerts/);
     assert.match(r.out, /high_cpu caused 100% of 2 alerts/);
+  }));
+
+test('the built-in vm_unreachable: disable/enable/remove do what they say and `alert list` shows its state', () =>
+  withDir(async (dir) => {
+    const file = join(dir, 'vigil.yaml');
+    writeFileSync(file, CONFIG.replace('./metrics.db', join(dir, 'metrics.db')));
+    const config = () => parseConfigText(readFileSync(file, 'utf8'), file);
+    const inForce = () => effectiveRules(config().rules, config().alerting, DEFAULT_RULES);
+    const listed = async () => {
+      const r = await vigil(dir, 'alert', 'list', '--json');
+      assert.equal(r.code, 0, r.err);
+      return (JSON.parse(r.out) as { name: string; enabled: boolean; origin: string }[])
+        .filter((x) => x.name === 'vm_unreachable')
+        .map((x) => [x.enabled, x.origin]);
+    };
+    assert.deepEqual(await listed(), [[true, 'built-in']]);
+
+    let r = await vigil(dir, 'alert', 'disable', 'vm_unreachable');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /vm_unreachable \(built in\) disabled: added it to .* with enabled: false/);
+    assert.deepEqual(
+      inForce()
+        .filter((x) => x.type === 'no_data')
+        .map((x) => [x.name, x.enabled]),
+      [['vm_unreachable', false]],
+    );
+    assert.deepEqual(await listed(), [[false, 'config']]);
+    r = await vigil(dir, 'alert', 'enable', 'vm_unreachable');
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(await listed(), [[true, 'config']]);
+
+    r = await vigil(dir, 'alert', 'remove', 'vm_unreachable');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Removed rule vm_unreachable/);
+    assert.match(r.out, /set alerting\.vm_unreachable: false/);
+    assert.equal(config().alerting.vm_unreachable, false);
+    assert.ok(!inForce().some((x) => x.name === 'vm_unreachable'), 'the built-in rule does not come back');
+    assert.deepEqual(await listed(), [[false, 'built-in (alerting.vm_unreachable: false)']]);
+    r = await vigil(dir, 'alert', 'list');
+    assert.match(
+      r.out,
+      /vm_unreachable\s+no data\s+5m\s+warning\s+no\s+-\s+built-in \(alerting\.vm_unreachable: false\)/,
+    );
+    r = await vigil(dir, 'alert', 'disable', 'vm_unreachable');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /already disabled; nothing changed/);
+    r = await vigil(dir, 'alert', 'remove', 'vm_unreachable');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /already off/);
+
+    r = await vigil(dir, 'alert', 'enable', 'vm_unreachable');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /set alerting\.vm_unreachable: true/);
+    assert.deepEqual(
+      inForce()
+        .filter((x) => x.type === 'no_data')
+        .map((x) => [x.name, x.enabled]),
+      [['vm_unreachable', true]],
+    );
+    // Built in and not listed: remove turns it off.
+    r = await vigil(dir, 'alert', 'remove', 'vm_unreachable');
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.out, /Removed rule/);
+    assert.match(r.out, /built-in no-data rule vm_unreachable is off/);
+    assert.ok(!inForce().some((x) => x.name === 'vm_unreachable'));
+  }));
+
+test('a config without rules: removing vm_unreachable keeps the other defaults and does not bring it back', () =>
+  withDir(async (dir) => {
+    const file = join(dir, 'vigil.yaml');
+    writeFileSync(file, `storage:\n  path: ${join(dir, 'metrics.db')}\n`);
+    const r = await vigil(dir, 'alert', 'remove', 'vm_unreachable');
+    assert.equal(r.code, 0, r.err);
+    const config = parseConfigText(readFileSync(file, 'utf8'), file);
+    assert.deepEqual(
+      effectiveRules(config.rules, config.alerting, DEFAULT_RULES).map((x) => x.name),
+      ['high_cpu', 'critical_cpu', 'high_memory', 'critical_memory', 'disk_space'],
+    );
   }));

@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type Document, isMap, isSeq, parseDocument } from 'yaml';
 import { DEFAULT_RULE_INPUTS, DEFAULT_RULES } from '../../alerting/default-rules.ts';
-import { type AlertRule, effectiveRules } from '../../alerting/rule.ts';
+import { type AlertRule, compileRule, effectiveRules, VM_UNREACHABLE_RULE } from '../../alerting/rule.ts';
 import { formatDuration } from '../../config/duration.ts';
-import { ConfigError, findConfigPath, parseConfigText } from '../../config/index.ts';
+import { ConfigError, findConfigPath, parseConfigText, type VigilConfig } from '../../config/index.ts';
 import { COMPARISONS, type RuleInput, ruleSchema, SEVERITIES } from '../../config/sections/rules.ts';
 import { type CliIo, globalOptions, loadEffectiveConfig, UserError } from '../context.ts';
 import { table } from './alerts.ts';
@@ -39,12 +39,16 @@ function openForEdit(cmd: Command, io: CliIo, createIfMissing: boolean): Editabl
   return { path, doc };
 }
 
-/** The index of a rule in the file's `rules:` list, or -1. Seeds the defaults first when the file lists none. */
-function ruleIndex(doc: Document.Parsed, name: string, seedDefaults: boolean): number {
+/**
+ * The index of a rule in the file's `rules:` list, or -1. Seeds the defaults first when the file lists none
+ * (without the no-data rule when `alerting.vm_unreachable` is off: a listed rule would turn it back on).
+ */
+function ruleIndex(doc: Document.Parsed, name: string, seedDefaults: boolean, noDataOn = true): number {
   let rules = doc.get('rules', true);
   if (!isSeq(rules) || rules.items.length === 0) {
     if (!seedDefaults) return -1;
-    doc.set('rules', doc.createNode(DEFAULT_RULE_INPUTS.map((r) => ({ ...r }))));
+    const seed = DEFAULT_RULE_INPUTS.filter((r) => noDataOn || r.type !== 'no_data').map((r) => ({ ...r }));
+    doc.set('rules', doc.createNode(seed));
     rules = doc.get('rules', true);
   }
   if (!isSeq(rules)) return -1;
@@ -65,6 +69,23 @@ function save(e: EditableConfig, io: CliIo): void {
   renameSync(tmp, e.path);
 }
 
+/** The built-in no-data rule as YAML input, for an explicit override (`enabled: false`). */
+const VM_UNREACHABLE_INPUT: RuleInput = {
+  name: VM_UNREACHABLE_RULE.name,
+  type: 'no_data',
+  for: '5m',
+  severity: 'warning',
+  enabled: false,
+};
+
+/** What is in force for a rule name: listed (in this file or an included one), the built-in no-data rule, or neither. */
+function ruleOrigin(config: VigilConfig, name: string): 'listed' | 'default' | 'builtin' | 'builtin-off' | null {
+  if (config.rules.some((r) => r.name === name)) return 'listed';
+  if (config.rules.length === 0 && DEFAULT_RULES.some((r) => r.name === name && r.type !== 'no_data')) return 'default';
+  if (name !== VM_UNREACHABLE_RULE.name || config.rules.some((r) => r.type === 'no_data')) return null;
+  return config.alerting.vm_unreachable ? 'builtin' : 'builtin-off';
+}
+
 export function register(program: Command, io: CliIo): void {
   const alert = program
     .command('alert')
@@ -77,14 +98,21 @@ export function register(program: Command, io: CliIo): void {
     .action((opts: { json?: boolean }, cmd: Command) => {
       const { config } = loadEffectiveConfig(cmd, io);
       const rules = effectiveRules(config.rules, config.alerting, DEFAULT_RULES);
-      const origin = (r: AlertRule) => (config.rules.some((c) => c.name === r.name) ? 'config' : 'default');
+      const origin = (r: { name: string }) =>
+        config.rules.some((c) => c.name === r.name)
+          ? 'config'
+          : ruleOrigin(config, r.name) === 'builtin'
+            ? 'built-in'
+            : 'default';
+      // The built-in no-data rule turned off (alerting.vm_unreachable: false) is listed as such, not hidden.
+      const off = ruleOrigin(config, VM_UNREACHABLE_RULE.name) === 'builtin-off';
+      if (off) rules.push({ ...compileRule(VM_UNREACHABLE_RULE), enabled: false });
+      const originOf = (r: { name: string }) =>
+        off && r.name === VM_UNREACHABLE_RULE.name ? 'built-in (alerting.vm_unreachable: false)' : origin(r);
       if (opts.json) {
         io.stdout.write(
           `${JSON.stringify(
-            rules.map(({ matches: _m, ...r }) => ({
-              ...r,
-              origin: config.rules.some((c) => c.name === r.name) ? 'config' : 'default',
-            })),
+            rules.map(({ matches: _m, ...r }) => ({ ...r, origin: originOf(r) })),
             null,
             2,
           )}\n`,
@@ -101,7 +129,7 @@ export function register(program: Command, io: CliIo): void {
             r.severity,
             r.enabled ? 'yes' : 'no',
             r.channels.join(',') || '-',
-            origin(r),
+            originOf(r),
           ]),
         ]),
       );
@@ -199,15 +227,36 @@ export function register(program: Command, io: CliIo): void {
       .description(`${verb === 'enable' ? 'Enable' : 'Disable'} a rule`)
       .action((name: string, _opts: unknown, cmd: Command) => {
         const e = openForEdit(cmd, io, false);
-        const i = ruleIndex(
-          e.doc,
-          name,
-          DEFAULT_RULES.some((r) => r.name === name),
-        );
-        if (i < 0) throw new UserError(`no rule named ${name} in ${e.path} (it may come from an included file)`);
-        e.doc.setIn(['rules', i, 'enabled'], enabled);
-        save(e, io);
-        io.stdout.write(`Rule ${name} ${enabled ? 'enabled' : 'disabled'} in ${e.path}\n`);
+        const { config } = loadEffectiveConfig(cmd, io);
+        const origin = ruleOrigin(config, name);
+        const noDataOn = config.alerting.vm_unreachable;
+        const i = ruleIndex(e.doc, name, origin === 'default' || origin === 'builtin', noDataOn);
+        if (i >= 0) {
+          e.doc.setIn(['rules', i, 'enabled'], enabled);
+          save(e, io);
+          io.stdout.write(`Rule ${name} ${enabled ? 'enabled' : 'disabled'} in ${e.path}\n`);
+          return;
+        }
+        if (origin === 'builtin' && !enabled) {
+          // The built-in rule is added only while no no-data rule is listed: an explicit disabled one overrides it.
+          e.doc.addIn(['rules'], e.doc.createNode(VM_UNREACHABLE_INPUT));
+          save(e, io);
+          io.stdout.write(
+            `Rule ${name} (built in) disabled: added it to ${e.path} with enabled: false (\`vigil alert enable ${name}\` turns it back on)\n`,
+          );
+          return;
+        }
+        if (origin === 'builtin-off' && enabled) {
+          e.doc.setIn(['alerting', 'vm_unreachable'], true);
+          save(e, io);
+          io.stdout.write(`Rule ${name} (built in) enabled: set alerting.vm_unreachable: true in ${e.path}\n`);
+          return;
+        }
+        if (origin === 'builtin' || origin === 'builtin-off') {
+          io.stdout.write(`Rule ${name} (built in) is already ${enabled ? 'enabled' : 'disabled'}; nothing changed\n`);
+          return;
+        }
+        throw new UserError(`no rule named ${name} in ${e.path} (it may come from an included file)`);
       });
   }
 
@@ -217,14 +266,28 @@ export function register(program: Command, io: CliIo): void {
     .description('Remove a rule from the config file')
     .action((name: string, _opts: unknown, cmd: Command) => {
       const e = openForEdit(cmd, io, false);
-      const i = ruleIndex(
-        e.doc,
-        name,
-        DEFAULT_RULES.some((r) => r.name === name),
-      );
-      if (i < 0) throw new UserError(`no rule named ${name} in ${e.path} (it may come from an included file)`);
-      e.doc.deleteIn(['rules', i]);
+      const { config } = loadEffectiveConfig(cmd, io);
+      const origin = ruleOrigin(config, name);
+      const noDataOn = config.alerting.vm_unreachable;
+      const i = ruleIndex(e.doc, name, origin === 'default' || origin === 'builtin', noDataOn);
+      const inForce = effectiveRules(config.rules, config.alerting, DEFAULT_RULES);
+      const wasNoData = inForce.some((r) => r.name === name && r.type === 'no_data');
+      // Removing the last no-data rule would bring the built-in vm_unreachable back: turn that off too.
+      const builtinComesBack = wasNoData && noDataOn && !inForce.some((r) => r.type === 'no_data' && r.name !== name);
+      if (i < 0 && !builtinComesBack) {
+        if (origin === 'builtin-off') {
+          io.stdout.write(`Rule ${name} (built in) is already off (alerting.vm_unreachable: false); nothing changed\n`);
+          return;
+        }
+        throw new UserError(`no rule named ${name} in ${e.path} (it may come from an included file)`);
+      }
+      if (i >= 0) e.doc.deleteIn(['rules', i]);
+      if (builtinComesBack) e.doc.setIn(['alerting', 'vm_unreachable'], false);
       save(e, io);
-      io.stdout.write(`Removed rule ${name} from ${e.path}\n`);
+      if (i >= 0) io.stdout.write(`Removed rule ${name} from ${e.path}\n`);
+      if (builtinComesBack)
+        io.stdout.write(
+          `The built-in no-data rule ${VM_UNREACHABLE_RULE.name} is off: set alerting.vm_unreachable: false in ${e.path} (\`vigil alert enable ${VM_UNREACHABLE_RULE.name}\` turns it back on)\n`,
+        );
     });
 }
