@@ -43,6 +43,21 @@ function visible(id: Identity, labels: Labels): boolean {
   return id.allTenants || tenantOf(labels) === id.tenant;
 }
 
+/** A loaded rule's tenant: `labels.tenant`, else an equality `tenant` matcher, else the default tenant. */
+function ruleTenant(rule: unknown): string {
+  const r = rule as { labels?: Labels; matchers?: readonly LabelMatcher[] };
+  return r.labels?.tenant ?? r.matchers?.find((m) => m.name === 'tenant' && m.op === '=')?.value ?? DEFAULT_TENANT;
+}
+
+/** The same for a rule as written in the config file (`labels:` and `match:` mappings). */
+function rawRuleTenant(rule: Record<string, unknown>): string {
+  const labels = rule.labels as Record<string, unknown> | undefined;
+  if (typeof labels?.tenant === 'string') return labels.tenant;
+  const m = (rule.match as Record<string, unknown> | undefined)?.tenant;
+  if (typeof m === 'string' && !/^(=~|!~|!=)/.test(m)) return m;
+  return DEFAULT_TENANT;
+}
+
 /** A silence belongs to the tenant its `tenant=` matcher names; one without such a matcher to the default tenant. */
 function silenceTenant(s: { matchers: readonly LabelMatcher[] }): string {
   return s.matchers.find((m) => m.name === 'tenant' && m.op === '=')?.value ?? DEFAULT_TENANT;
@@ -750,38 +765,66 @@ export function createServer(deps: ServerDeps) {
     return c.json({ ok: true, results });
   });
 
-  app.get('/api/v1/rules', (c) => c.json({ rules: alerts().currentRules() }));
+  // Rules belong to a tenant (`labels.tenant`, else an equality `match.tenant`, else the default tenant): a token reads
+  // its tenant's rules; a tenant's admin writes only its own, and they are scoped to its series.
+  const visibleRules = (id: Identity) =>
+    alerts()
+      .currentRules()
+      .map((r) => ({ ...(r as object), tenant: ruleTenant(r) }))
+      .filter((r) => id.allTenants || r.tenant === id.tenant);
+  app.get('/api/v1/rules', (c) => c.json({ rules: visibleRules(c.get('identity')) }));
 
-  const rulesFile = (c: Context<Env>) => {
+  /** The rules file, after checking the caller may write rule `name` (`creating`: PUT may add a new one). */
+  const rulesFile = (c: Context<Env>, creating = false) => {
     const id = c.get('identity');
     need(id, 'admin');
-    if (!id.allTenants)
-      throw new ApiError(
-        403,
-        'forbidden',
-        'rules are fleet-wide: editing them needs an admin token of the default tenant',
-      );
     alerts();
     if (!deps.rulesFile)
       throw new ApiError(503, 'unavailable', 'rules are read-only: Vigil was started without a YAML config file');
+    const name = c.req.param('name') ?? '';
+    if (!id.allTenants) {
+      const existing = deps.rulesFile.get(name);
+      if (existing && rawRuleTenant(existing) !== id.tenant) {
+        if (creating)
+          throw new ApiError(409, 'conflict', `the rule name "${name}" is taken by another tenant: choose another`);
+        throw new ApiError(404, 'not_found', `no rule named "${name}"`);
+      }
+      if (!existing && !creating) throw new ApiError(404, 'not_found', `no rule named "${name}"`);
+    }
     return deps.rulesFile;
   };
-  const applyRules = (config: VigilConfig) => {
+  /** A tenant admin's rule fields, pinned to its tenant (labels.tenant and match.tenant). */
+  const scopeRule = (id: Identity, body: Record<string, unknown>, whole: boolean): Record<string, unknown> => {
+    if (id.allTenants) return body;
+    const out = { ...body };
+    for (const key of ['labels', 'match'] as const) {
+      if (!whole && !(key in body)) continue;
+      const v = body[key] ?? {};
+      if (typeof v !== 'object' || Array.isArray(v))
+        throw new ApiError(400, 'invalid_rule', `${key}: expected a mapping of label names to values`);
+      const t = (v as Record<string, unknown>).tenant;
+      if (t !== undefined && t !== id.tenant)
+        throw new ApiError(403, 'forbidden', `${key}.tenant: a ${id.tenant} token can only write ${id.tenant} rules`);
+      out[key] = { ...(v as Record<string, unknown>), tenant: id.tenant };
+    }
+    return out;
+  };
+  const applyRules = (c: Context<Env>, config: VigilConfig) => {
     deps.alerts?.reloadRules?.(config.rules, config.alerting);
-    return { rules: alerts().currentRules() };
+    return { rules: visibleRules(c.get('identity')) };
   };
   app.put('/api/v1/rules/:name', async (c) => {
-    const file = rulesFile(c);
+    const file = rulesFile(c, true);
     const body = await bodyJson(c);
-    const { name: _ignored, ...fields } = body;
-    const result = applyRules(file.upsert({ name: c.req.param('name'), ...fields }));
+    const { name: _ignored, ...fields } = scopeRule(c.get('identity'), body, true);
+    const result = applyRules(c, file.upsert({ name: c.req.param('name'), ...fields }));
     audit(c, 'rule.put', c.req.param('name'), body);
     return c.json(result);
   });
   app.patch('/api/v1/rules/:name', async (c) => {
     const file = rulesFile(c);
     const body = await bodyJson(c);
-    const result = applyRules(file.patch(c.req.param('name'), body));
+    const result = applyRules(c, file.patch(c.req.param('name'), scopeRule(c.get('identity'), body, false)));
     audit(c, 'rule.patch', c.req.param('name'), body);
     return c.json(result);
   });
@@ -790,13 +833,13 @@ export function createServer(deps: ServerDeps) {
     ['disable', false],
   ] as const) {
     app.post(`/api/v1/rules/:name/${verb}`, (c) => {
-      const result = applyRules(rulesFile(c).setEnabled(c.req.param('name'), enabled));
+      const result = applyRules(c, rulesFile(c).setEnabled(c.req.param('name'), enabled));
       audit(c, `rule.${verb}`, c.req.param('name'));
       return c.json(result);
     });
   }
   app.delete('/api/v1/rules/:name', (c) => {
-    const result = applyRules(rulesFile(c).remove(c.req.param('name')));
+    const result = applyRules(c, rulesFile(c).remove(c.req.param('name')));
     audit(c, 'rule.delete', c.req.param('name'));
     return c.json(result);
   });

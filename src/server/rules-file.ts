@@ -51,6 +51,18 @@ export class RulesFile {
     return rules.items.findIndex((item) => isMap(item) && item.get('name') === name);
   }
 
+  /** The rule named `name` as written in the file (or the defaults a file without rules runs), or null. */
+  get(name: string): Record<string, unknown> | null {
+    if (!existsSync(this.path)) return DEFAULT_RULE_INPUTS.find((r) => r.name === name) ?? null;
+    const doc = parseDocument(readFileSync(this.path, 'utf8'));
+    if (doc.errors.length > 0) return null;
+    const rules = doc.get('rules', true);
+    if (!isSeq(rules) || rules.items.length === 0)
+      return (DEFAULT_RULE_INPUTS.find((r) => r.name === name) as Record<string, unknown> | undefined) ?? null;
+    const item = rules.items.find((i) => isMap(i) && i.get('name') === name);
+    return item ? (item as { toJSON(): Record<string, unknown> }).toJSON() : null;
+  }
+
   /** Adds or replaces the rule with this `name`. */
   upsert(rule: Record<string, unknown>): VigilConfig {
     if (typeof rule.name !== 'string' || !rule.name) throw new ApiError(400, 'invalid_rule', 'name: required');

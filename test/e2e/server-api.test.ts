@@ -269,6 +269,20 @@ test('tokens: once one exists, the API needs it; roles and tenants are enforced'
   assert.equal((await call(`/api/v1/alerts/${a.id}/ack`, { method: 'POST', token: operatorB })).status, 404);
   assert.equal((await call('/api/v1/alerts', { token: viewerB })).json.alerts.length, 0);
 
+  // a default-tenant operator's silence mutes that tenant's (unlabelled) alerts and is hidden from other tenants
+  const opDefault = h.auth.create({ role: 'operator', name: 'oncall' }, T0).token;
+  const sil = await call('/api/v1/silences', {
+    method: 'POST',
+    token: opDefault,
+    json: { matchers: ['vm=db-02'], duration: '1h', reason: 'db maintenance' },
+  });
+  assert.equal(sil.status, 201, sil.text);
+  assert.equal((await call(`/api/v1/alerts/${a.id}`, { token: admin })).json.status, 'suppressed');
+  assert.ok((await call('/api/v1/silences', { token: viewer })).json.silences.some((x: J) => x.id === sil.json.id));
+  assert.ok(!(await call('/api/v1/silences', { token: viewerB })).json.silences.some((x: J) => x.id === sil.json.id));
+  assert.equal((await call(`/api/v1/silences/${sil.json.id}`, { method: 'DELETE', token: operatorB })).status, 404);
+  assert.equal((await call(`/api/v1/silences/${sil.json.id}`, { method: 'DELETE', token: opDefault })).status, 200);
+
   // audit log: who did what
   const log = (await call('/api/v1/audit', { token: admin })).json.entries;
   assert.ok(log.some((e: J) => e.actor === 'agent-b' && e.action === 'ingest' && e.tenant === 'team-b'));
