@@ -53,7 +53,11 @@ export interface StagedEvent {
 
 /** Durable deliveries: a row exists before any attempt is made. */
 export interface Outbox {
-  enqueue(batch: Batch, now: number): OutboxRow;
+  /**
+   * Writes a pending row (once per idempotency key). `firstAttemptAt` (default `now`) later than now leases the
+   * row to the writer: no delivery loop picks it up before then.
+   */
+  enqueue(batch: Batch, now: number, firstAttemptAt?: number): OutboxRow;
   /** Keeps an event of an open group (one per channel, kind and fingerprint; the latest alert wins). */
   stage(event: StagedEvent): void;
   /** Every staged event, oldest group first. */
@@ -94,7 +98,7 @@ export class MemoryOutbox implements Outbox {
     return rows;
   }
 
-  enqueue(batch: Batch, now: number): OutboxRow {
+  enqueue(batch: Batch, now: number, firstAttemptAt = now): OutboxRow {
     const existing = [...this.rows.values()].find((r) => r.idempotencyKey === batch.idempotencyKey);
     if (existing) return existing;
     const row: OutboxRow = {
@@ -104,7 +108,7 @@ export class MemoryOutbox implements Outbox {
       batch,
       status: 'pending',
       attempts: 0,
-      nextAttemptAt: now,
+      nextAttemptAt: firstAttemptAt,
       createdAt: now,
       updatedAt: now,
       lastStatusCode: null,

@@ -503,3 +503,71 @@ test('resolved notifications follow the group; send_resolved: false opts a chann
   ]);
   assert.deepEqual(titles(off), ['[CRITICAL] 2 VMs above 95% CPU in rg-prod'], 'no resolved message');
 });
+
+test('notify test: the row is leased to the sender, so a running delivery loop on the same outbox never sends it too', async () => {
+  const rx = await receiver();
+  const dir = await import('node:fs').then((fs) => fs.mkdtempSync('/tmp/vigil-outbox-'));
+  const path = `${dir}/o.db`;
+  const open = () => {
+    const db = new DatabaseSync(path);
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000');
+    return db;
+  };
+  const make = (db: DatabaseSync) =>
+    new NotificationPipeline({
+      channels: buildChannels({ webhook: { url: rx.url } }, { clock: systemClock, env: {} }),
+      outbox: new OutboxRepository(db),
+      clock: systemClock,
+      defaultChannels: ['webhook'],
+      groupWaitMs: 0,
+    });
+  const upDb = open();
+  const cliDb = open();
+  const up = make(upDb); // a running `vigil up`
+  const stop = new AbortController();
+  const loop = up.run(stop.signal);
+  try {
+    rx.script = [{ status: 200, delayMs: 300 }];
+    const sent = make(cliDb).sendTest('webhook', Date.now());
+    await new Promise((r) => setTimeout(r, 50));
+    // the daemon wakes (an alert) while the CLI's attempt is in flight, and looks for due rows
+    up.handle([firedEvent(sampleAlert(), Date.now())], Date.now());
+    const r = await sent;
+    assert.ok(r.ok, r.detail);
+    const deadline = Date.now() + 2000;
+    while (rx.received.length < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+    await new Promise((res) => setTimeout(res, 200));
+    const kinds = rx.received.map((x) => JSON.parse(x.body).kind).sort();
+    assert.deepEqual(kinds, ['firing', 'test'], 'the test message was sent once, by the CLI');
+    const testLog = new OutboxRepository(upDb).log({}).filter((e) => e.kind === 'test');
+    assert.deepEqual(
+      testLog.map((e) => [e.attempt, e.ok, e.rowStatus]),
+      [[1, true, 'delivered']],
+      'one attempt, recorded by the CLI, untouched by the loop',
+    );
+  } finally {
+    stop.abort();
+    await loop;
+    await up.close();
+  }
+  // a test row whose sender died (lease run out, nothing recorded) is closed as failed, never sent by the loop
+  const clock = new FakeClock(Date.now() + 3_600_000);
+  const repo = new OutboxRepository(upDb);
+  const stray = repo.enqueue(
+    { channel: 'webhook', kind: 'test', groupKey: 'webhook/test', idempotencyKey: 'stray', createdAt: 0, alerts: [] },
+    Date.now(),
+    Date.now() + 600_000,
+  );
+  const later = new NotificationPipeline({
+    channels: buildChannels({ webhook: { url: rx.url } }, { clock, env: {} }),
+    outbox: repo,
+    clock,
+  });
+  const before = rx.received.length;
+  await later.deliverDue(clock.now());
+  assert.equal(rx.received.length, before);
+  assert.equal(repo.get(stray.id)?.status, 'failed');
+  assert.match(repo.get(stray.id)?.lastError ?? '', /not resent/);
+  upDb.close();
+  cliDb.close();
+});

@@ -37,6 +37,9 @@ export interface PipelineOptions {
   readonly history?: HistoryFn;
 }
 
+/** How long a `notify test` row stays leased to the process that sends it. */
+export const TEST_LEASE_MS = 10 * 60_000;
+
 export type HistoryFn = (alert: Alert, now: number) => readonly number[] | Promise<readonly number[]>;
 
 /** Most points a chart gets: longer histories are averaged into this many buckets. */
@@ -271,7 +274,7 @@ export class NotificationPipeline {
         skip?.add(row.id);
         this.inFlight.add(row.id);
         this.busy.set(name, (this.busy.get(name) ?? 0) + 1);
-        const run = this.attempt(row, ch)
+        const run = (row.batch.kind === 'test' ? this.abandonTest(row) : this.attempt(row, ch))
           .then(
             () => {},
             (e: Error) => this.logFn('error', `notification to ${name} not recorded: ${e.message}`),
@@ -308,6 +311,23 @@ export class NotificationPipeline {
       if (mine.size === 0) return done;
       await Promise.race(mine);
     }
+  }
+
+  /**
+   * A test row whose lease ran out: the process that wrote it (`vigil notify test`) died before recording the
+   * result. Nobody waits for it any more, and it may have been sent: recorded as failed, never resent.
+   */
+  private async abandonTest(row: OutboxRow): Promise<void> {
+    const at = this.clock.now();
+    this.outbox.recordAttempt(row.id, {
+      at,
+      ok: false,
+      statusCode: null,
+      detail: 'test message left unfinished by the process that sent it; not resent',
+      durationMs: 0,
+      status: 'failed',
+      nextAttemptAt: at,
+    });
   }
 
   private async attempt(
@@ -384,7 +404,10 @@ export class NotificationPipeline {
     }
   }
 
-  /** Sends a clearly-labelled test message through the outbox (one attempt) and returns the outcome. */
+  /**
+   * Sends a clearly-labelled test message and returns the outcome: one attempt, made by this process, recorded
+   * in the outbox (the row is leased to this process, so no other delivery loop picks it up).
+   */
   async sendTest(channel: string, now: number): Promise<SendResult> {
     const ch = this.channels.get(channel);
     if (!ch)
@@ -401,7 +424,8 @@ export class NotificationPipeline {
       createdAt: now,
       alerts: [],
     };
-    const row = this.outbox.enqueue(batch, now);
+    // leased to this process: a delivery loop sharing the outbox (a running `vigil up`) never sends it too
+    const row = this.outbox.enqueue(batch, now, now + TEST_LEASE_MS);
     this.inFlight.add(row.id);
     try {
       return await this.attempt(row, ch, 1);

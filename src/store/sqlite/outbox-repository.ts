@@ -90,13 +90,13 @@ export class OutboxRepository implements Outbox {
     migrate(db, 'outbox', STEPS);
   }
 
-  enqueue(batch: Batch, now: number): OutboxRow {
+  enqueue(batch: Batch, now: number, firstAttemptAt = now): OutboxRow {
     this.db
       .prepare(
         `INSERT INTO notify_outbox (idempotency_key, channel, kind, batch, status, next_attempt_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING`,
       )
-      .run(batch.idempotencyKey, batch.channel, batch.kind, JSON.stringify(batch), now, now, now);
+      .run(batch.idempotencyKey, batch.channel, batch.kind, JSON.stringify(batch), firstAttemptAt, now, now);
     return toRow(
       this.db
         .prepare('SELECT * FROM notify_outbox WHERE idempotency_key = ?')
