@@ -41,24 +41,32 @@ async function waitForBanner(p: number, timeoutMs: number): Promise<void> {
 export interface Sshd {
   readonly dir: string;
   readonly port: number;
-  /** `ssh-ed25519 AAAA...` of the host key. */
+  /** `ssh-ed25519 AAAA...` of the (first) host key. */
   readonly hostPub: string;
+  /** Every host key's public line, by `ssh-keygen -t` type (`ed25519`, `ecdsa`, `rsa`). */
+  readonly hostPubs: Readonly<Record<string, string>>;
   readonly clientKey: string;
   stop(): void;
 }
 
-export async function startSshd(): Promise<Sshd> {
+/** `hostKeyTypes`: the host keys sshd offers, in order (default one ed25519 key). */
+export async function startSshd(opts: { hostKeyTypes?: readonly string[] } = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-sshd-'));
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
+  const types = opts.hostKeyTypes ?? ['ed25519'];
+  const hostKeyFiles = types.map((t, i) => join(dir, i === 0 ? 'host_key' : `host_key_${t}`));
+  types.forEach((t, i) => {
+    execFileSync('ssh-keygen', ['-q', '-t', t, '-N', '', '-f', hostKeyFiles[i]!]);
+  });
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
   const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').trim();
+  const hostPubs = Object.fromEntries(types.map((t, i) => [t, readFileSync(`${hostKeyFiles[i]}.pub`, 'utf8').trim()]));
   const port = await freePort();
   writeFileSync(
     join(dir, 'sshd_config'),
     [
       'ListenAddress 127.0.0.1',
-      `HostKey ${join(dir, 'host_key')}`,
+      ...hostKeyFiles.map((f) => `HostKey ${f}`),
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
       'StrictModes no',
@@ -85,7 +93,7 @@ export async function startSshd(): Promise<Sshd> {
     sshd.kill('SIGTERM');
     throw new Error(`${(e as Error).message}: ${stderr}`);
   }
-  return { dir, port, hostPub, clientKey: join(dir, 'client_key'), stop: () => sshd.kill('SIGTERM') };
+  return { dir, port, hostPub, hostPubs, clientKey: join(dir, 'client_key'), stop: () => sshd.kill('SIGTERM') };
 }
 
 export interface NodeExporter {

@@ -5,6 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ServerHostKeyAlgorithm } from 'ssh2';
 
 export type HostKeyVerdict = 'match' | 'mismatch' | 'unknown' | 'revoked';
 
@@ -89,6 +90,37 @@ export function checkHostKey(text: string, host: string, port: number, key: Buff
   return sameTypeOther ? 'mismatch' : 'unknown';
 }
 
+/** The key types known_hosts holds for a host (plain entries only: not revoked, not CA), in file order. */
+export function knownKeyTypes(text: string, host: string, port: number): string[] {
+  const name = knownHostsName(host, port);
+  const out: string[] = [];
+  for (const e of parse(text)) {
+    if (e.marker !== '' || !patternsMatch(e.patterns, name)) continue;
+    if (!out.includes(e.keyType)) out.push(e.keyType);
+  }
+  return out;
+}
+
+/** ssh2's host key algorithms in its order of preference, and the key type (as known_hosts writes it) of each. */
+const HOST_KEY_ALGORITHMS: readonly [ServerHostKeyAlgorithm, string][] = [
+  ['ssh-ed25519', 'ssh-ed25519'],
+  ['ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp256'],
+  ['ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp384'],
+  ['ecdsa-sha2-nistp521', 'ecdsa-sha2-nistp521'],
+  ['rsa-sha2-512', 'ssh-rsa'],
+  ['rsa-sha2-256', 'ssh-rsa'],
+  ['ssh-rsa', 'ssh-rsa'],
+  ['ssh-dss', 'ssh-dss'],
+];
+
+/**
+ * The host key algorithms to offer for a host known by keys of these types (as OpenSSH does): only those, so the
+ * server presents a key that known_hosts can verify. Empty when no type is usable (the caller keeps the default).
+ */
+export function hostKeyAlgorithms(knownTypes: readonly string[]): ServerHostKeyAlgorithm[] {
+  return HOST_KEY_ALGORITHMS.filter(([, type]) => knownTypes.includes(type)).map(([alg]) => alg);
+}
+
 export class KnownHosts {
   readonly path: string;
 
@@ -97,13 +129,20 @@ export class KnownHosts {
   }
 
   check(host: string, port: number, key: Buffer): HostKeyVerdict {
-    let text = '';
+    return checkHostKey(this.read(), host, port, key);
+  }
+
+  /** The key types known for this host (see `knownKeyTypes`). */
+  keyTypes(host: string, port: number): string[] {
+    return knownKeyTypes(this.read(), host, port);
+  }
+
+  private read(): string {
     try {
-      text = existsSync(this.path) ? readFileSync(this.path, 'utf8') : '';
+      return existsSync(this.path) ? readFileSync(this.path, 'utf8') : '';
     } catch {
-      text = '';
+      return '';
     }
-    return checkHostKey(text, host, port, key);
   }
 
   /** Remembers a key (trust on first use). */

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { deriveHostMetrics } from '../prometheus/host-metrics.ts';
-import { checkHostKey, keyTypeOf, knownHostsName, patternsMatch } from './known-hosts.ts';
+import {
+  checkHostKey,
+  hostKeyAlgorithms,
+  keyTypeOf,
+  knownHostsName,
+  knownKeyTypes,
+  patternsMatch,
+} from './known-hosts.ts';
 import { buildCommand, parseReading, shellQuote, splitSections } from './proc.ts';
 
 function output(o: { up: number; user: number; idle: number; sda: number; eth: number; prefix?: string }): string {
@@ -125,4 +132,26 @@ test('from: azure wiring picks the one azure source, or the named one, with prec
     () => azureInventory(cfg({ from: 'azure', azure_source: 'c' }), [fakeAzure('a')]),
     /azure_source "c" is not an azure source/,
   );
+});
+
+test('host key algorithms follow the key types known_hosts holds for the host', () => {
+  const text = [
+    '[db]:2222 ecdsa-sha2-nistp256 AAAA1',
+    'db,web ssh-rsa AAAA2',
+    '@revoked db ssh-ed25519 AAAA3',
+    '@cert-authority * ssh-ed25519 AAAA4',
+    'web ssh-ed25519 AAAA5',
+  ].join('\n');
+  assert.deepEqual(knownKeyTypes(text, 'db', 2222), ['ecdsa-sha2-nistp256']);
+  assert.deepEqual(knownKeyTypes(text, 'db', 22), ['ssh-rsa'], 'revoked and CA lines do not count');
+  assert.deepEqual(knownKeyTypes(text, 'web', 22), ['ssh-rsa', 'ssh-ed25519']);
+  assert.deepEqual(knownKeyTypes(text, 'new', 22), []);
+  assert.deepEqual(hostKeyAlgorithms(['ecdsa-sha2-nistp256']), ['ecdsa-sha2-nistp256']);
+  assert.deepEqual(hostKeyAlgorithms(['ssh-rsa', 'ssh-ed25519']), [
+    'ssh-ed25519',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+  ]);
+  assert.deepEqual(hostKeyAlgorithms([]), []);
 });

@@ -11,7 +11,7 @@ import type { SshSourceConfig } from '../../config/sections/sources.ts';
 import type { Labels, Sample } from '../../model/index.ts';
 import { deriveHostMetrics, type HostReading } from '../prometheus/host-metrics.ts';
 import type { CollectContext, Source, Target, TargetResult } from '../source.ts';
-import { KnownHosts, knownHostsName } from './known-hosts.ts';
+import { hostKeyAlgorithms, KnownHosts, keyTypeOf, knownHostsName } from './known-hosts.ts';
 import { buildCommand, parseReading, splitSections } from './proc.ts';
 
 export interface SshSourceOptions {
@@ -326,6 +326,11 @@ export class SshSource implements Source {
 
   private handshake(client: Client, ep: Endpoint, sock?: Duplex): Promise<void> {
     let keyProblem: SshError | null = null;
+    // Ask only for the key types known_hosts holds for this host (ssh2 would prefer ed25519, and a host known by its
+    // ECDSA or RSA key would then look unknown, or be learned anew under trust-on-first-use).
+    const knownTypes = this.knownHosts.keyTypes(ep.host, ep.port);
+    const algorithms = hostKeyAlgorithms(knownTypes);
+    const name = knownHostsName(ep.host, ep.port);
     const config: ConnectConfig = {
       host: ep.host,
       port: ep.port,
@@ -336,10 +341,17 @@ export class SshSource implements Source {
       ...(ep.privateKey ? { privateKey: ep.privateKey } : {}),
       ...(ep.agent ? { agent: ep.agent } : {}),
       ...(sock ? { sock } : {}),
+      ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms } } : {}),
       hostVerifier: (key: Buffer) => {
         const verdict = this.knownHosts.check(ep.host, ep.port, key);
         if (verdict === 'match') return true;
-        const name = knownHostsName(ep.host, ep.port);
+        if (verdict === 'unknown' && knownTypes.length > 0) {
+          // Known by other key types only: never learned anew, even under trust-on-first-use.
+          keyProblem = new SshError(
+            `Host key of ${name} is a ${keyTypeOf(key)} key, but ${this.knownHosts.path} knows it only by ${knownTypes.join(', ')}: refusing it`,
+          );
+          return false;
+        }
         if (verdict === 'unknown' && this.config.trust_on_first_use) {
           this.knownHosts.add(ep.host, ep.port, key);
           this.counts.host_keys_learned++;
@@ -358,6 +370,11 @@ export class SshSource implements Source {
     return new Promise<void>((res, rej) => {
       const onError = (err: Error) => {
         cleanup();
+        if (!keyProblem && knownTypes.length > 0 && /no matching host key format/i.test(err.message)) {
+          keyProblem = new SshError(
+            `Host ${name} offers none of the key types ${this.knownHosts.path} knows it by (${knownTypes.join(', ')}): possible man-in-the-middle, or the host was rebuilt (ssh-keygen -R '${name}')`,
+          );
+        }
         rej(keyProblem ?? err);
       };
       const onReady = () => {
