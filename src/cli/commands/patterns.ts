@@ -1,26 +1,45 @@
 import type { Command } from 'commander';
 import { alertPatterns } from '../../alerting/patterns.ts';
+import type { FleetPattern } from '../../analyze/patterns/fleet-patterns.ts';
+import { readFleetPatterns } from '../../analyze/patterns/read.ts';
 import { systemClock } from '../../clock.ts';
-import { type CliIo, UserError } from '../context.ts';
+import type { VigilConfig } from '../../config/index.ts';
+import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
 import { openAlerting, table } from './alerts.ts';
+import { openMetricsStore } from './collect.ts';
+import { fleetPatternLines } from './failures.ts';
+
+/** The fleet failure patterns present now (the same as `vigil failures`). */
+async function currentFleetPatterns(config: VigilConfig, now: number): Promise<FleetPattern[]> {
+  const store = await openMetricsStore(config.storage);
+  try {
+    return await readFleetPatterns(store, now, config.analytics.patterns);
+  } finally {
+    await store.close();
+  }
+}
 
 export function register(program: Command, io: CliIo): void {
   program
     .command('patterns')
-    .description('Alert statistics: by rule and VM, peak hour, MTTA/MTTR, noisiest rules')
+    .description(
+      'Alert statistics (by rule and VM, peak hour, MTTA/MTTR, noisiest rules) and the fleet failure patterns present now',
+    )
     .option('--days <n>', 'period in days', '7')
     .option('--json', 'print JSON')
-    .action((opts: { days: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { days: string; json?: boolean }, cmd: Command) => {
       const days = Number(opts.days);
       if (!Number.isFinite(days) || days <= 0 || days > 3650)
         throw new UserError(`invalid --days "${opts.days}": expected a number of days like 7`);
+      const { config } = loadEffectiveConfig(cmd, io);
       const a = openAlerting(cmd, io);
       try {
         const now = systemClock.now();
         const alerts = a.repo.listAlerts({ since: now - days * 86_400_000, limit: 1_000_000 });
         const p = alertPatterns(alerts, now, days);
+        const fleet = await currentFleetPatterns(config, now);
         if (opts.json) {
-          io.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+          io.stdout.write(`${JSON.stringify({ ...p, fleet_patterns: fleet }, null, 2)}\n`);
           return;
         }
         const out: string[] = [
@@ -53,7 +72,7 @@ export function register(program: Command, io: CliIo): void {
             ]).trimEnd(),
           );
         }
-        out.push('', p.insight);
+        out.push('', p.insight, '', 'Fleet failure patterns (now):', ...fleetPatternLines(fleet).map((l) => `  ${l}`));
         io.stdout.write(`${out.join('\n')}\n`);
       } finally {
         a.close();
