@@ -613,3 +613,69 @@ test('history records becoming suppressed, being released and severity rises', a
     });
   }
 });
+
+test('resolved alerts say how they ended, not a negative overage', async (t) => {
+  const cases: { name: string; run: () => string }[] = [
+    {
+      name: 'recovered',
+      run: () => {
+        const run = new Run([highCpu()]);
+        run.series('web-01', [...Array(12).fill(90), 50]);
+        return run.events.at(-1)!.alert.message;
+      },
+    },
+    {
+      name: 'recovered below a recovery threshold, aggregated',
+      run: () => {
+        const run = new Run([highCpu({ recovery_threshold: 70, aggregate: 'max', window: '1m' })]);
+        run.series('web-01', [90, 90, 65]);
+        return run.events.at(-1)!.alert.message;
+      },
+    },
+    {
+      name: 'resolved by hand',
+      run: () => {
+        const run = new Run([highCpu()]);
+        run.series('web-01', Array(5).fill(90));
+        return resolveManually(run.state, run.rules, run.active()[0]!.id, 'bob', null, T0 + 5 * MIN).alert.message;
+      },
+    },
+    {
+      name: 'expired after the TTL',
+      run: () => {
+        const run = new Run([highCpu({ expire_after: '10m' })]);
+        run.series('web-01', [90, 91]);
+        run.step(T0 + 11 * MIN);
+        return run.events.at(-1)!.alert.message;
+      },
+    },
+    {
+      name: 'VM removed from the fleet',
+      run: () => {
+        const run = new Run([highCpu()]);
+        run.series('web-01', [90, 91]);
+        run.step(T0 + 2 * MIN, [], [], ['web-01']);
+        return run.events.at(-1)!.alert.message;
+      },
+    },
+    {
+      name: 'no-data rule: reporting again',
+      run: () => {
+        const run = new Run([rule({ name: 'vm_unreachable', type: 'no_data', for: '5m' })]);
+        run.step(T0, [cpu('web-01', 20, T0)]);
+        run.step(T0 + 6 * MIN);
+        run.step(T0 + 7 * MIN, [cpu('web-01', 20, T0 + 7 * MIN)]);
+        return run.events.at(-1)!.alert.message;
+      },
+    },
+  ];
+  const want = [
+    'CPU is back to 50.0% on web-01 (threshold 80%) after 12 minutes',
+    'CPU (max over 1m) is back to 65.0% on web-01 (threshold 80%) after 2 minutes',
+    'CPU was at 90.0% on web-01 (threshold 80%) when resolved by hand after 5 minutes',
+    'CPU on web-01 sent no data for 10 minutes; the alert expired (last value 91.0%, threshold 80%)',
+    'web-01 was removed from the fleet; the alert expired (CPU last at 91.0%, threshold 80%)',
+    'web-01 is reporting again after 7 minutes without data',
+  ];
+  for (const [i, k] of cases.entries()) await t.test(k.name, () => assert.equal(k.run(), want[i]));
+});

@@ -20,6 +20,8 @@ import {
   recommendationsFor,
   relatedMetrics,
   renderTemplate,
+  resolvedNoDataText,
+  resolvedThresholdText,
   thresholdText,
 } from './messages.ts';
 import {
@@ -215,6 +217,8 @@ class Cycle {
   readonly transitions: AlertTransition[] = [];
   readonly changed = new Map<string, Alert>();
   readonly dropped: string[] = [];
+  /** VMs removed from the fleet in this evaluation (their alerts expire). */
+  readonly removedVms = new Set<string>();
   readonly touchedTracks = new Set<string>();
   readonly touchedVms = new Set<string>();
   readonly vmDrafts = new Map<string, MutableVmTrack>();
@@ -308,7 +312,7 @@ export function evaluate(
   const oldest = input.now - settings.expireAfterMs;
   for (const s of input.samples) if (s.ts >= oldest) observeSample(c, index, s);
   for (const o of input.outcomes) observeOutcome(c, o);
-  for (const vm of input.removedVms ?? []) removeVm(c, vm);
+  for (const vm of input.removedVms ?? []) removeVm(c, index, vm);
   if (input.housekeeping !== false) {
     for (const rule of index.noData) evaluateNoData(c, rule);
     sweep(c, index);
@@ -476,7 +480,22 @@ function describe(c: Cycle, rule: AlertRule, a: Alert, streakStart: number): Ale
   const subject = a.vm ?? seriesKey(a.metric, a.labels);
   let message: string;
   let category = metricInfo(a.metric).category;
-  if (rule.type === 'no_data') {
+  const resolution =
+    a.state === 'resolved' && a.resolveReason
+      ? {
+          reason: a.resolveReason,
+          activeMs: c.now - streakStart,
+          silentMs: c.now - (a.lastValueAt ?? a.startsAt),
+          vmRemoved: a.vm !== null && c.removedVms.has(a.vm),
+        }
+      : null;
+  if (resolution) {
+    if (rule.type === 'no_data') category = 'unreachable';
+    message =
+      rule.type === 'no_data'
+        ? resolvedNoDataText(subject, resolution)
+        : resolvedThresholdText(rule, subject, a.value ?? 0, resolution);
+  } else if (rule.type === 'no_data') {
     category = 'unreachable';
     const silentFrom = vmTrack?.lastDataTs ?? vmTrack?.firstSeenTs ?? streakStart;
     message = noDataText(subject, c.now - silentFrom, vmTrack?.lastError ?? null, vmTrack?.lastDataTs === null);
@@ -825,10 +844,11 @@ function evaluateNoData(c: Cycle, rule: AlertRule): void {
   }
 }
 
-function removeVm(c: Cycle, vm: string): void {
+function removeVm(c: Cycle, index: RuleIndex, vm: string): void {
+  c.removedVms.add(vm);
   for (const [key, t] of c.tracks) {
     if (t.vm !== vm) continue;
-    if (t.active) resolveTrack(c, undefined, key, t, 'expired', null, 'VM removed from the fleet');
+    if (t.active) resolveTrack(c, index.byName.get(t.rule), key, t, 'expired', null, 'VM removed from the fleet');
     c.setTrack(key, null);
   }
   for (const k of [...c.marks.keys()]) if (k.endsWith(`\u0000${vm}`)) c.marks.delete(k);

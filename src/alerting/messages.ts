@@ -1,4 +1,4 @@
-import type { Comparison, Labels, RelatedMetric } from '../model/index.ts';
+import type { Comparison, Labels, RelatedMetric, ResolveReason } from '../model/index.ts';
 import { STANDARD_METRICS } from '../model/index.ts';
 import type { AlertRule } from './rule.ts';
 import { overagePercent } from './severity.ts';
@@ -152,6 +152,61 @@ export function thresholdText(rule: AlertRule, subject: string, value: number, d
       : `threshold ${rule.comparison} ${formatThreshold(rule.metric, rule.threshold)}`;
   const forText = durationMs >= 60_000 ? ` for ${formatMinutes(durationMs)}` : '';
   return `${info.display}${agg} is at ${formatValue(rule.metric, value)} on ${subject} (${detail})${forText}`;
+}
+
+/** Why and how a resolved alert ended, for its message. */
+export interface Resolution {
+  readonly reason: ResolveReason;
+  /** How long the alert was active (from its start). */
+  readonly activeMs: number;
+  /** For `expired`: how long its series had sent no data. */
+  readonly silentMs: number;
+  /** The VM was removed from the fleet (rather than the series going quiet). */
+  readonly vmRemoved: boolean;
+}
+
+/**
+ * A resolved threshold alert: `CPU is back to 50.0% on web-01 (threshold 80%) after 12 minutes`; by hand, by a
+ * removed rule, or expired, it says so and gives the last value.
+ */
+export function resolvedThresholdText(rule: AlertRule, subject: string, value: number, r: Resolution): string {
+  const info = metricInfo(rule.metric);
+  const what = `${info.display}${rule.aggregate ? ` (${rule.aggregate.fn} over ${formatMinutesShort(rule.aggregate.windowMs)})` : ''}`;
+  const level =
+    rule.comparison === '==' || rule.comparison === '!='
+      ? `threshold ${rule.comparison} ${formatThreshold(rule.metric, rule.threshold)}`
+      : `threshold ${formatThreshold(rule.metric, rule.threshold)}`;
+  const v = formatValue(rule.metric, value);
+  const after = r.activeMs >= 60_000 ? ` after ${formatMinutes(r.activeMs)}` : '';
+  switch (r.reason) {
+    case 'recovered':
+      return `${what} is back to ${v} on ${subject} (${level})${after}`;
+    case 'manual':
+      return `${what} was at ${v} on ${subject} (${level}) when resolved by hand${after}`;
+    case 'rule_removed':
+      return `${what} was at ${v} on ${subject} (${level}) when its rule was removed or disabled${after}`;
+    case 'expired':
+      return r.vmRemoved
+        ? `${subject} was removed from the fleet; the alert expired (${what} last at ${v}, ${level})`
+        : `${what} on ${subject} sent no data for ${formatMinutes(r.silentMs)}; the alert expired (last value ${v}, ${level})`;
+  }
+}
+
+/** A resolved no-data alert: `web-01 is reporting again after 7 minutes without data`. */
+export function resolvedNoDataText(subject: string, r: Resolution): string {
+  const silent = formatMinutes(r.activeMs);
+  switch (r.reason) {
+    case 'recovered':
+      return `${subject} is reporting again after ${silent} without data`;
+    case 'manual':
+      return `${subject} had not reported for ${silent} when resolved by hand`;
+    case 'rule_removed':
+      return `${subject} had not reported for ${silent} when its rule was removed or disabled`;
+    case 'expired':
+      return r.vmRemoved
+        ? `${subject} was removed from the fleet; the alert expired`
+        : `${subject} had not reported for ${silent}; the alert expired`;
+  }
 }
 
 function formatMinutesShort(ms: number): string {
