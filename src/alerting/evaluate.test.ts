@@ -679,3 +679,18 @@ test('resolved alerts say how they ended, not a negative overage', async (t) => 
   ];
   for (const [i, k] of cases.entries()) await t.test(k.name, () => assert.equal(k.run(), want[i]));
 });
+
+test('flapping: the first flapping notification waits for the 15-minute floor too', () => {
+  const run = new Run([highCpu()]); // defaults: flapping above 3 firings in 60 minutes, 15-minute floor
+  run.series(
+    'web-01',
+    Array.from({ length: 24 }, (_, m) => (m % 2 === 0 ? 90 : 50)),
+  );
+  const sent = run.events.filter((e) => e.notify).map((e) => [e.kind, (e.at - T0) / MIN, e.alert.flapping]);
+  assert.deepEqual(sent, [
+    ['fired', 0, false],
+    ['resolved', 1, false],
+    ['fired', 16, true],
+  ]);
+  assert.ok(run.events.some((e) => e.kind === 'fired' && e.alert.flapping && (e.at - T0) / MIN === 6 && !e.notify));
+});

@@ -687,7 +687,8 @@ function fire(c: Cycle, rule: AlertRule, key: string, t: SeriesTrack, ts: number
     c.emit('suppressed', alert, false);
   } else if (flapping && t.flapNotifiedAt !== null && t.flapNotifiedAt > windowStart) {
     c.emit('fired', alert, false);
-  } else if (!flapping && !markAllows(c, alert, null)) {
+  } else if (!markAllows(c, alert, null)) {
+    // The 15-minute floor holds for the first flapping notification too.
     c.emit('fired', alert, false);
   } else {
     alert = notified(c, alert);
