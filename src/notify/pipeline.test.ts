@@ -6,6 +6,7 @@ import { FakeClock, systemClock } from '../clock.ts';
 import { configSchema } from '../config/schema.ts';
 import type { Alert } from '../model/alert.ts';
 import { OutboxRepository } from '../store/sqlite/outbox-repository.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './backoff.ts';
 import { buildChannels } from './build.ts';
 import { gsmSeptets, smsText, toGsm7 } from './channels/sms.ts';
 import { firedEvent, sampleAlert } from './fixtures.ts';
@@ -39,6 +40,7 @@ function webhookPipeline(
   clock: FakeClock,
   outbox: Outbox = new MemoryOutbox(),
   extra: Record<string, unknown> = {},
+  retry: Partial<RetryPolicy> = {},
 ) {
   const channels = buildChannels({ webhook: { url, ...extra } }, { clock, env: {} });
   return new NotificationPipeline({
@@ -47,7 +49,7 @@ function webhookPipeline(
     clock,
     defaultChannels: ['webhook'],
     groupWaitMs: 0,
-    retry: { jitterRatio: 0 },
+    retry: { jitterRatio: 0, ...retry },
   });
 }
 
@@ -88,7 +90,14 @@ test('A37: always 500 fails after exactly 3 POSTs and raises notification_failed
     { clock, env: {}, stdout: { write: (s: string) => lines.push(s) } },
   );
   const outbox = new MemoryOutbox();
-  const p = new NotificationPipeline({ channels, outbox, clock, groupWaitMs: 0, retry: { jitterRatio: 0 } });
+  // the seed's setting (A37 pins exactly 3 POSTs); the default is 4 attempts, tested below
+  const p = new NotificationPipeline({
+    channels,
+    outbox,
+    clock,
+    groupWaitMs: 0,
+    retry: { jitterRatio: 0, maxAttempts: 3 },
+  });
   p.handle([firedEvent(sampleAlert({ channels: ['webhook'] }), clock.now())], clock.now());
   for (let i = 0; i < 5; i++) {
     await p.deliverDue(clock.now());
@@ -435,7 +444,7 @@ test('notification_failed respects each channel severity filter: SMS (critical+)
     await p.deliverDue(clock.now());
     await clock.advance(5000);
   }
-  assert.equal(rx.received.length, 3);
+  assert.equal(rx.received.length, 4, 'the default: 4 attempts');
   assert.match(lines.join(''), /\[WARNING\] Notification failed - webhook/, 'the unfiltered channel got it');
   assert.equal(sms.received.length, 0, 'SMS (critical and emergency only) skipped it');
   assert.equal(pd.received.length, 0, 'PagerDuty limited to critical skipped it');
@@ -570,4 +579,23 @@ test('notify test: the row is leased to the sender, so a running delivery loop o
   assert.match(repo.get(stray.id)?.lastError ?? '', /not resent/);
   upDb.close();
   cliDb.close();
+});
+
+test('default retries: the first attempt and 3 retries after 1 s, 2 s, 4 s, then failed', async () => {
+  const clock = new FakeClock();
+  const rx = await receiver();
+  rx.fallback = { status: 500 };
+  assert.equal(configSchema.parse({}).notifications.retry.max_attempts, DEFAULT_RETRY.maxAttempts, 'config default');
+  const p = webhookPipeline(rx.url, clock);
+  const t0 = clock.now();
+  const at: number[] = [];
+  p.handle([firedEvent(sampleAlert(), t0)], t0);
+  for (let i = 0; i < 20; i++) {
+    const before = rx.received.length;
+    await p.deliverDue(clock.now());
+    if (rx.received.length > before) at.push(clock.now() - t0);
+    await clock.advance(500);
+  }
+  assert.deepEqual(at, [0, 1000, 3000, 7000]);
+  assert.equal(p.nextWakeAt(), null, 'failed after the 4th attempt');
 });

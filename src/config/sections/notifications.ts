@@ -63,7 +63,8 @@ export const notificationsSchema = z
     default_channels: z.array(z.string()).default([]),
     retry: z
       .object({
-        max_attempts: z.number().int().min(1).default(3),
+        /** Attempts in all: the first plus 3 retries (1 s, 2 s, 4 s); the seed's exactly-3-POSTs is `3`. */
+        max_attempts: z.number().int().min(1).default(4),
         base_delay_ms: z.number().int().min(0).default(1000),
         max_delay_ms: z.number().int().min(0).default(300_000),
         jitter_ratio: z.number().min(0).max(1).default(0.1),
