@@ -95,7 +95,7 @@ test('dashboard renders the fleet, reacts to keys and quits on q', async (t) => 
   t.after(() => app.unmount());
   await settle();
   let frame = app.lastFrame() ?? '';
-  assert.match(frame, /Updated: 2026-01-01 00:00:00/);
+  assert.match(frame, /Updated: 2026-01-01 00:00:00 UTC/);
   assert.match(frame, /web-01\s+92\.0%\s+40\.0%\s+71\.0%/);
   assert.match(frame, /db-01\s+----\s+ERROR: Connection timeout/);
   assert.match(frame, /Press 'q' to quit \| 'r' to refresh \| Next auto-refresh in 60s/);
@@ -140,4 +140,33 @@ test('filter narrows the table to matching VMs', async (t) => {
   const frame = app.lastFrame() ?? '';
   assert.match(frame, /db-01/);
   assert.doesNotMatch(frame, /web-01/);
+});
+
+test('a failing alerts read keeps the fleet on screen and marks alerts unavailable', async (t) => {
+  const data = fleetData(rows);
+  let fail = true;
+  const alerts = data.alerts.bind(data);
+  data.alerts = async () => {
+    if (fail) throw new Error('alert service timed out');
+    return alerts();
+  };
+  const app = render(h(App, { data, refreshS: 60, color: false, now: () => Date.UTC(2026, 0, 1) }));
+  t.after(() => app.unmount());
+  await settle();
+  let frame = app.lastFrame() ?? '';
+  assert.match(frame, /web-01\s+92\.0%/);
+  assert.match(frame, /Updated: 2026-01-01 00:00:00 UTC/);
+  assert.match(frame, /Alerts unavailable: alert service timed out/);
+  assert.doesNotMatch(frame, /^Error:/m);
+  app.stdin.write('a');
+  await settle();
+  assert.match(app.lastFrame() ?? '', /Active alerts \(unavailable\)/);
+  app.stdin.write('a');
+  // The next refresh succeeds: the mark goes away.
+  fail = false;
+  app.stdin.write('r');
+  await settle();
+  frame = app.lastFrame() ?? '';
+  assert.doesNotMatch(frame, /Alerts unavailable/);
+  assert.match(frame, /web-01/);
 });

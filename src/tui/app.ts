@@ -57,6 +57,8 @@ export function App(props: AppProps): ReactNode {
   const [filter, setFilter] = useState('');
   const [sortKey, setSortKey] = useState<SortKey>('vm');
   const [alerts, setAlerts] = useState<DashboardAlert[]>([]);
+  /** Why the last alerts read failed; the fleet still refreshes without them. */
+  const [alertsError, setAlertsError] = useState<string | null>(null);
   const [history, setHistory] = useState<Record<string, Point[]> | null>(null);
   const [forecasts, setForecasts] = useState<FleetForecastRow[] | null>(null);
   const [size, setSize] = useState({ columns: stdout.columns ?? 100, rows: stdout.rows ?? 30 });
@@ -67,13 +69,17 @@ export function App(props: AppProps): ReactNode {
       if (loading.current) return;
       loading.current = true;
       try {
-        const [fleet, active] = await Promise.all([props.data.fleet({ collect }), props.data.alerts()]);
-        setRows(fleet);
-        setAlerts(active);
-        setUpdatedAt(props.now());
-        setError(null);
-      } catch (e) {
-        setError((e as Error).message);
+        // Settled separately: a failing alerts read must not blank the fleet (and vice versa).
+        const [fleet, active] = await Promise.allSettled([props.data.fleet({ collect }), props.data.alerts()]);
+        if (fleet.status === 'fulfilled') {
+          setRows(fleet.value);
+          setUpdatedAt(props.now());
+          setError(null);
+        } else setError((fleet.reason as Error)?.message ?? String(fleet.reason));
+        if (active.status === 'fulfilled') {
+          setAlerts(active.value);
+          setAlertsError(null);
+        } else setAlertsError((active.reason as Error)?.message ?? String(active.reason));
       } finally {
         loading.current = false;
       }
@@ -207,7 +213,7 @@ export function App(props: AppProps): ReactNode {
           intervalMs: props.data.intervalMs,
         })
       : mode === 'alerts'
-        ? h(AlertsPanel, { alerts, width, color: props.color })
+        ? h(AlertsPanel, { alerts, unavailable: alertsError, width, color: props.color })
         : h(FleetTable, {
             rows: visible,
             selected: Math.min(selected, Math.max(0, visible.length - 1)),
@@ -221,6 +227,9 @@ export function App(props: AppProps): ReactNode {
     { flexDirection: 'column' },
     title,
     error ? h(Text, { color: props.color ? 'red' : undefined }, `Error: ${error}`) : null,
+    alertsError
+      ? h(Text, { color: props.color ? 'yellow' : undefined, wrap: 'truncate' }, `Alerts unavailable: ${alertsError}`)
+      : null,
     body,
     footer,
   );
@@ -353,12 +362,21 @@ function Detail(p: {
   );
 }
 
-function AlertsPanel(p: { alerts: readonly DashboardAlert[]; width: number; color: boolean }): ReactNode {
+function AlertsPanel(p: {
+  alerts: readonly DashboardAlert[];
+  unavailable: string | null;
+  width: number;
+  color: boolean;
+}): ReactNode {
   return h(
     Box,
     { flexDirection: 'column' },
-    h(Text, { bold: true }, `Active alerts (${p.alerts.length}) — 'a' to close`),
-    p.alerts.length === 0 ? h(Text, { color: p.color ? 'green' : undefined }, 'No active alerts.') : null,
+    h(Text, { bold: true }, `Active alerts (${p.unavailable ? 'unavailable' : p.alerts.length}) — 'a' to close`),
+    p.unavailable
+      ? h(Text, { color: p.color ? 'yellow' : undefined }, `Alerts unavailable: ${p.unavailable}`)
+      : p.alerts.length === 0
+        ? h(Text, { color: p.color ? 'green' : undefined }, 'No active alerts.')
+        : null,
     ...p.alerts.map((a) =>
       h(
         Text,
@@ -383,6 +401,7 @@ function sevColor(severity: string): string {
   return severity === 'emergency' || severity === 'critical' ? 'red' : severity === 'warning' ? 'yellow' : 'blue';
 }
 
+/** "2026-01-01 14:03:07 UTC": the zone is named, as in the non-TTY snapshot. */
 function fmtTime(ts: number): string {
-  return new Date(ts).toISOString().replace('T', ' ').slice(0, 19);
+  return `${new Date(ts).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 }
