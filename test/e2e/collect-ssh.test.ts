@@ -377,3 +377,61 @@ test('the host key type follows known_hosts: a host known only by its ECDSA key,
     multi.stop();
   }
 });
+
+test('from: azure through a source-level jump host', { skip }, async () => {
+  const { FakeAzure } = await import('../fakes/azure/server.ts');
+  const { installFakeAz } = await import('../fakes/azure/az.ts');
+  const { AzureSource } = await import('../../src/collect/azure/source.ts');
+  const { azureSourceSchema } = await import('../../src/config/sections/sources.ts');
+  const fake = await FakeAzure.start({
+    subscription: '00000000-1111-2222-3333-444444444444',
+    vms: [
+      { name: 'az-db-1', resourceGroup: 'rg-db', location: 'eastus', size: 'Standard_B2s', privateIp: '127.0.0.1' },
+    ],
+  });
+  const az = installFakeAz();
+  const azure = new AzureSource(
+    azureSourceSchema.parse({ type: 'azure', arm_endpoint: fake.armEndpoint, metrics_endpoint: fake.metricsEndpoint }),
+    { azEnv: { ...process.env, PATH: `${az.binDir}:${process.env.PATH}` } },
+  );
+  const kh = join(dir, 'known_hosts_azure_jump');
+  writeFileSync(kh, `[127.0.0.1]:${port} ${hostPub}\n`);
+  const make = (jumpPort: number) => {
+    const s = new SshSource(
+      sshSourceSchema.parse({
+        type: 'ssh',
+        from: 'azure',
+        port,
+        connect_timeout: '2s',
+        user: 'root',
+        key_file: join(dir, 'client_key'),
+        known_hosts: kh,
+        agent: false,
+        jump: { host: '127.0.0.1', port: jumpPort },
+      }),
+      { inventory: (c) => azure.endpoints(c) },
+    );
+    sources.push(s);
+    return s;
+  };
+  try {
+    const s = make(port);
+    const [r] = await s.collect(await s.discover(ctx(0)), ctx(0));
+    assert.equal(r!.error, undefined);
+    assert.equal(r!.target.vm, 'az-db-1');
+    assert.ok(r!.samples.some((x) => x.metric === 'disk_percent'));
+    // The jump is really used: a jump host that refuses makes the (directly reachable) VM fail.
+    const broken = make(refusedPort);
+    const [b] = await broken.collect(await broken.discover(ctx(0)), ctx(0));
+    assert.equal(b!.error, 'Connection refused');
+  } finally {
+    await azure.close();
+    await fake.close();
+  }
+});
+
+test('a source-level jump without from: azure is a config error', () => {
+  const r = sshSourceSchema.safeParse({ type: 'ssh', hosts: [{ host: 'h1' }], jump: { host: 'bastion' } });
+  assert.equal(r.success, false);
+  assert.match(r.error!.issues[0]!.message, /jump at the source level is for from: azure/);
+});

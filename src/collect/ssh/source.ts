@@ -74,6 +74,8 @@ export class SshSource implements Source {
   private inventoryPlans = new Map<string, HostPlan>();
   private readonly inventory: SshSourceOptions['inventory'];
   private readonly defaultEndpoint: ((host: string, where: string) => Endpoint) | null;
+  /** With `from: azure`: the source-level jump host for the discovered VMs. */
+  private readonly inventoryJump: Endpoint | undefined;
   private readonly connections = new Map<string, Connection>();
   private readonly previous = new Map<string, Previous>();
   private readonly knownHosts: KnownHosts;
@@ -135,6 +137,7 @@ export class SshSource implements Source {
       config.from === 'azure' ? (host, where) => endpoint({ host, port: config.port }, where) : null;
     // Check the default credentials now (a bad key_file fails at start, not at the first discovery).
     this.defaultEndpoint?.('azure-vm', 'from: azure');
+    this.inventoryJump = config.jump ? endpoint(config.jump, 'jump') : undefined;
     config.hosts.forEach((h, i) => {
       const where = `hosts[${i}] (${h.host})`;
       const ep = endpoint(h, where);
@@ -170,6 +173,7 @@ export class SshSource implements Source {
         next.set(address, {
           target,
           endpoint,
+          ...(this.inventoryJump ? { jump: this.inventoryJump } : {}),
           ...(ip ? {} : { unreachable: `VM has no ${this.config.address} IP address in Azure` }),
         });
       }

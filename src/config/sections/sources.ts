@@ -110,6 +110,8 @@ export const sshSourceSchema = z
     azure_source: z.string().optional(),
     address: z.enum(['private', 'public']).default('private'),
     port: z.number().int().min(1).max(65535).default(22),
+    /** With `from: azure`: the jump host (bastion) to reach the discovered VMs through. */
+    jump: z.object(sshEndpointFields).strict().optional(),
     /** Defaults for hosts that do not say. */
     user: z.string().min(1).optional(),
     key_file: z.string().optional(),
@@ -122,7 +124,11 @@ export const sshSourceSchema = z
     mount: z.string().default('/'),
   })
   .strict()
-  .refine((c) => c.hosts.length > 0 || c.from !== undefined, { message: 'list hosts, or set from: azure' });
+  .refine((c) => c.hosts.length > 0 || c.from !== undefined, { message: 'list hosts, or set from: azure' })
+  .refine((c) => c.jump === undefined || c.from !== undefined, {
+    message: 'jump at the source level is for from: azure; give each listed host its own jump',
+    path: ['jump'],
+  });
 
 const prometheusTargetSchema = z.union([
   z.string().min(1),
