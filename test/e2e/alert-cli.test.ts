@@ -10,6 +10,7 @@ import { AlertService } from '../../src/alerting/service.ts';
 import { vigilIn as vigil } from '../../src/cli/testing/run-cli.ts';
 import { systemClock } from '../../src/clock.ts';
 import { parseConfigText } from '../../src/config/index.ts';
+import { alertingSchema } from '../../src/config/sections/rules.ts';
 import { AlertRepository } from '../../src/store/sqlite/alert-repository.ts';
 
 const CONFIG = `# Vigil config (comments must survive edits)
@@ -234,4 +235,45 @@ test('a config without rules: removing vm_unreachable keeps the other defaults a
       effectiveRules(config.rules, config.alerting, DEFAULT_RULES).map((x) => x.name),
       ['high_cpu', 'critical_cpu', 'high_memory', 'critical_memory', 'disk_space'],
     );
+  }));
+
+test('vigil alerts: --state filters before --limit; --vm lists one VM only', () =>
+  withDir(async (dir) => {
+    const dbPath = join(dir, 'metrics.db');
+    writeFileSync(join(dir, 'vigil.yaml'), CONFIG.replace('./metrics.db', dbPath));
+    const db = new DatabaseSync(dbPath);
+    const service = new AlertService({
+      repository: new AlertRepository(db),
+      rules: parseConfigText(CONFIG, 'x.yaml').rules,
+      alerting: alertingSchema.parse({ vm_unreachable: false }), // only the threshold rule's alerts
+    });
+    const now = systemClock.now();
+    const at = (vm: string, value: number, ts: number) => ({ metric: 'cpu_percent', labels: { vm }, ts, value });
+    // Fired in this order, so the newest (web-03) comes first in listings.
+    for (const [i, vm] of ['web-01', 'web-02', 'web-03'].entries())
+      service.ingest([at(vm, 90, now - 10 * 60_000 + i * 60_000)], [], now - 10 * 60_000 + i * 60_000);
+    service.ingest([at('web-02', 40, now - 5 * 60_000)], [], now - 5 * 60_000); // web-02 resolves
+    service.ingest([at('web-02', 95, now - 4 * 60_000)], [], now - 4 * 60_000); // and fires again
+    const byVm = Object.fromEntries(service.activeAlerts().map((a) => [a.vm, a.id]));
+    service.ack(byVm['web-01']!, 'alice', null, now - 3 * 60_000);
+    db.close();
+    const list = async (...args: string[]) => {
+      const r = await vigil(dir, 'alerts', '--json', ...args);
+      assert.equal(r.code, 0, r.err);
+      return (JSON.parse(r.out) as { vm: string; status: string }[]).map((a) => `${a.vm}:${a.status}`);
+    };
+    let r = await vigil(dir, 'silence', 'add', '--match', 'vm=web-03', '--duration', '1h', '--reason', 'load test');
+    assert.equal(r.code, 0, r.err);
+
+    assert.deepEqual(await list('--state', 'acknowledged', '--limit', '1'), ['web-01:acknowledged']);
+    assert.deepEqual(await list('--state', 'suppressed', '--limit', '1'), ['web-03:suppressed']);
+    assert.deepEqual(await list('--state', 'firing', '--limit', '1'), ['web-02:firing']);
+    assert.deepEqual(await list('--limit', '2'), ['web-02:firing', 'web-03:suppressed']);
+    assert.deepEqual(await list('--vm', 'web-02'), ['web-02:firing']);
+    assert.deepEqual(await list('--vm', 'web-02', '--state', 'resolved'), ['web-02:resolved']);
+    assert.deepEqual(await list('--vm', 'web-01'), ['web-01:acknowledged']);
+    assert.deepEqual(await list('--severity', 'critical'), []);
+    r = await vigil(dir, 'alerts', '--vm', 'nope');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'No active alerts.\n');
   }));

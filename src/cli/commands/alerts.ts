@@ -99,11 +99,19 @@ export function register(program: Command, io: CliIo): void {
               : opts.state
                 ? (['firing'] as const)
                 : (['pending', 'firing'] as const);
-        const rows = withStatus(a.service, a.repo.listAlerts({ states, vm: opts.vm, limit }), now).filter(
-          (r) =>
-            (opts.state === undefined || r.status === opts.state) &&
-            (opts.severity === undefined || r.severity === opts.severity),
-        );
+        // firing, acknowledged and suppressed are refinements of the stored `firing` state (suppressed is computed
+        // from the silences now): filter all active alerts first, then apply the limit.
+        const refined = opts.state === 'firing' || opts.state === 'acknowledged' || opts.state === 'suppressed';
+        const severity = opts.severity as Severity | undefined;
+        const listed = a.repo.listAlerts({
+          states,
+          ...(opts.vm !== undefined ? { vm: opts.vm } : {}),
+          ...(severity !== undefined ? { severity } : {}),
+          limit: refined ? Number.POSITIVE_INFINITY : limit,
+        });
+        const rows = withStatus(a.service, listed, now)
+          .filter((r) => opts.state === undefined || r.status === opts.state)
+          .slice(0, limit);
         if (opts.json) {
           io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
           return;

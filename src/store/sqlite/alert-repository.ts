@@ -1,6 +1,6 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { AlertEngineState, EvaluationResult, NotifyMark, SeriesTrack, VmTrack } from '../../alerting/evaluate.ts';
-import type { Alert, AlertState, AlertTransition, Silence } from '../../model/index.ts';
+import type { Alert, AlertState, AlertTransition, Severity, Silence } from '../../model/index.ts';
 import { migrate } from './migrate.ts';
 
 const STEPS = [
@@ -58,8 +58,10 @@ export interface AlertQuery {
   readonly states?: readonly AlertState[];
   readonly vm?: string;
   readonly rule?: string;
+  readonly severity?: Severity;
   /** Alerts that fired (or, for still-pending ones, started) at or after this time. */
   readonly since?: number;
+  /** Default 1000; `Infinity` for all. */
   readonly limit?: number;
 }
 
@@ -217,13 +219,18 @@ export class AlertRepository {
       where.push('rule = ?');
       args.push(q.rule);
     }
+    if (q.severity !== undefined) {
+      where.push('severity = ?');
+      args.push(q.severity);
+    }
     if (q.since !== undefined) {
       where.push('COALESCE(fired_at, starts_at) >= ?');
       args.push(q.since);
     }
     const sql = `SELECT data FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY COALESCE(fired_at, starts_at) DESC, CAST(id AS INTEGER) DESC LIMIT ?`;
-    args.push(q.limit ?? 1000);
+    const limit = q.limit ?? 1000;
+    args.push(Number.isFinite(limit) ? limit : -1); // SQLite: a negative LIMIT is no limit
     return (this.db.prepare(sql).all(...args) as { data: string }[]).map((r) => JSON.parse(r.data) as Alert);
   }
 
