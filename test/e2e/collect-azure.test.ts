@@ -593,3 +593,31 @@ test('bytes per collection interval: a 10 s interval gets 1/6 of the per-minute 
   // 11:50..11:57 settled: intervals 11:50, :52, :54, :56 complete.
   assert.equal(bytesTs.length, 4);
 });
+
+test('a partial (growing) recent bucket is sent again until it is final; settled buckets are sent once', async () => {
+  const r = await rig(fleet(1, ['eastus']), {}, { lagMs: 150_000, partialMs: 180_000 });
+  const vm = r.fake.vms[0]!;
+  const targets = await r.source.discover(r.ctx());
+  // Ends 12:00; settled (complete) once the fake's clock minus the 2.5 min lag passes 12:00, i.e. at 12:02:30;
+  // in the 3 minutes before, its totals grow: 1/3 in at 12:00:30, 2/3 at 12:01:30.
+  const bucket = Date.UTC(2026, 10, 22, 11, 59);
+  const full = fakeMetricValue(vm, 'Network In Total', bucket);
+  const seen: (number | undefined)[] = [];
+  for (let minute = 0; minute < 8; minute++) {
+    const [res] = await r.source.collect(targets, r.ctx());
+    assert.equal(res!.error, undefined);
+    seen.push(value(res!, 'network_in_bytes', bucket));
+    r.clock.now += 60_000;
+  }
+  // Unchanged values are not sent again; the complete one is sent once.
+  assert.deepEqual(seen, [
+    Math.round(full / 3),
+    Math.round((full * 2) / 3),
+    full,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ]);
+});

@@ -288,3 +288,21 @@ test('bytes are totals per collection interval: grain buckets summed, or scaled 
     [['network_in_bytes', 1e6]],
   );
 });
+
+test('a stored point is sent again only while younger than 5 minutes and only when its value changed', () => {
+  const w = queryWindow(T, 60_000, 600_000); // ends 10:06
+  const cpu = (m: number, v: number) =>
+    indexMetrics([
+      {
+        name: { value: 'Percentage CPU' },
+        timeseries: [{ data: [{ timeStamp: `2026-01-14T10:0${m}:00Z`, average: v }] }],
+      },
+    ]);
+  const stored = new StoredPoints();
+  const run = (m: number, v: number) => vmSamples(cpu(m, v), 8, { vm: 'v' }, stored, w).samples.map((s) => s.value);
+  assert.deepEqual(run(5, 10), [10]);
+  assert.deepEqual(run(5, 10), [], 'same value: not again');
+  assert.deepEqual(run(5, 12), [12], 'a young bucket that changed (partial, then more): replaced');
+  assert.deepEqual(run(0, 30), [30]);
+  assert.deepEqual(run(0, 31), [], '10:00 is 6 minutes before the window end: final');
+});

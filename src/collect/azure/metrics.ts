@@ -131,26 +131,37 @@ export function indexMetrics(value: readonly ApiMetric[] | undefined): Map<strin
   return out;
 }
 
-/** Remembers which (metric, timestamp) pairs of one VM were stored, so overlapping windows store each point once. */
+/**
+ * Buckets younger than this (from their start to the window's end) may still grow: Azure answers a partial value
+ * for a bucket it is still ingesting. Such a bucket is sent again when its value changes (the store replaces a
+ * sample with the same series and timestamp); older ones are final and sent once.
+ */
+export const SETTLE_MS = 5 * 60_000;
+
+/** The value stored for each (metric, timestamp) of one VM, so overlapping windows store each point once. */
 export class StoredPoints {
-  private readonly seen = new Map<string, Set<number>>();
+  private readonly seen = new Map<string, Map<number, number>>();
+
+  get(metric: string, ts: number): number | undefined {
+    return this.seen.get(metric)?.get(ts);
+  }
 
   has(metric: string, ts: number): boolean {
     return this.seen.get(metric)?.has(ts) ?? false;
   }
 
-  add(metric: string, ts: number): void {
+  add(metric: string, ts: number, value: number): void {
     let s = this.seen.get(metric);
     if (!s) {
-      s = new Set();
+      s = new Map();
       this.seen.set(metric, s);
     }
-    s.add(ts);
+    s.set(ts, value);
   }
 
   /** Drops timestamps older than the current window: they can no longer come back. */
   prune(beforeMs: number): void {
-    for (const s of this.seen.values()) for (const ts of s) if (ts < beforeMs) s.delete(ts);
+    for (const s of this.seen.values()) for (const ts of s.keys()) if (ts < beforeMs) s.delete(ts);
   }
 }
 
@@ -162,7 +173,10 @@ export interface VmSamples {
   readonly errorCode?: string;
 }
 
-/** Converts one VM's metrics into new samples, skipping points already stored. */
+/**
+ * Converts one VM's metrics into samples: points not stored yet, and points younger than `SETTLE_MS` whose value
+ * changed since they were stored (a partial bucket that grew).
+ */
 export function vmSamples(
   metrics: Map<string, SeriesPoints>,
   memoryGiB: number | undefined,
@@ -173,8 +187,10 @@ export function vmSamples(
   const samples: Sample[] = [];
   const get = (name: string) => metrics.get(name.toLowerCase());
   const emit = (metric: string, ts: number, value: number) => {
-    if (ts < window.startMs || stored.has(metric, ts)) return;
-    stored.add(metric, ts);
+    if (ts < window.startMs) return;
+    const before = stored.get(metric, ts);
+    if (before !== undefined && (before === value || ts < window.endMs - SETTLE_MS)) return;
+    stored.add(metric, ts, value);
     samples.push({ metric, labels, ts, value });
   };
   let hasData = false;

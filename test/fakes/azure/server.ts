@@ -74,6 +74,11 @@ export interface FakeAzureOptions {
   readonly now?: () => number;
   /** Points younger than this are `timeStamp`-only (default 2 min). */
   readonly lagMs?: number;
+  /**
+   * Buckets ending within this long after the lag are still being ingested: they come back partial, their totals
+   * growing from 0 to the final value as the fake's clock advances (default 0: a bucket appears complete).
+   */
+  readonly partialMs?: number;
   /** False: the metric Available Memory Percentage is unknown to this cloud (400 on request). */
   readonly supportsMemoryPercentage?: boolean;
   /**
@@ -665,14 +670,18 @@ export class FakeAzure {
     const first = Math.ceil(q.startMs / q.grainMs) * q.grainMs;
     for (let ts = first; ts < q.endMs; ts += q.grainMs) {
       const point: Record<string, unknown> = { timeStamp: new Date(ts).toISOString().replace('.000Z', 'Z') };
-      if (ts + q.grainMs <= settled && (vm.powerState ?? 'running') === 'running') {
+      const end = ts + q.grainMs;
+      const partialMs = this.opts.partialMs ?? 0;
+      // Share of the bucket ingested so far: 1 once settled, growing during `partialMs` before that.
+      const ingested = end <= settled ? 1 : partialMs > 0 ? 1 - (end - settled) / partialMs : 0;
+      if (ingested > 0 && (vm.powerState ?? 'running') === 'running') {
         const minutes = q.grainMs / 60_000;
         const v = fakeMetricValue(vm, def.name, ts);
         // Per-minute values: a coarser bucket averages them and totals them over its minutes.
         for (const a of q.aggs) {
           if (a === 'average') point.average = v;
-          else if (a === 'total') point.total = v * minutes;
-          else if (a === 'count') point.count = minutes;
+          else if (a === 'total') point.total = v * minutes * ingested;
+          else if (a === 'count') point.count = minutes * ingested;
           else point[a] = v;
         }
       }
