@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { scanAnomalies } from '../../analyze/anomaly/scan.ts';
 import { systemClock } from '../../clock.ts';
 import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
-import { table } from './alerts.ts';
+import { formatTable, terminalWidth } from '../format/table.ts';
 import { openMetricsStore } from './collect.ts';
 
 export function register(program: Command, io: CliIo): void {
@@ -29,13 +29,14 @@ export function register(program: Command, io: CliIo): void {
           io.stdout.write(`${JSON.stringify(scan, null, 2)}\n`);
           return;
         }
+        const width = terminalWidth(io.stdout);
         const out = [`Anomalies, last ${days} day${days === 1 ? '' : 's'}: ${scan.anomalies.length}`];
         if (scan.note) out.push(`Note: ${scan.note}.`);
         if (scan.anomalies.length > 0)
           out.push(
-            table([
+            formatTable(
               ['TIME (UTC)', 'VM', 'METRIC', 'VALUE', 'EXPECTED', 'SCORE'],
-              ...scan.anomalies.map((a) => [
+              scan.anomalies.map((a) => [
                 new Date(a.ts).toISOString().slice(0, 16).replace('T', ' '),
                 a.vm,
                 a.metric,
@@ -43,20 +44,22 @@ export function register(program: Command, io: CliIo): void {
                 String(Math.round(a.expected * 100) / 100),
                 a.score.toFixed(2),
               ]),
-            ]).trimEnd(),
+              { width, priority: [2, 2, 1, 1, 1, 1] },
+            ),
           );
         if (scan.vms.length > 0)
           out.push(
             '',
-            table([
+            formatTable(
               ['VM', 'ANOMALIES', 'ANOMALY RATE', 'SAMPLES'],
-              ...scan.vms.map((v) => [
+              scan.vms.map((v) => [
                 v.vm,
                 String(v.anomalies),
                 `${(v.anomaly_rate * 100).toFixed(2)}%`,
                 String(v.samples),
               ]),
-            ]).trimEnd(),
+              { width },
+            ),
           );
         io.stdout.write(`${out.join('\n')}\n`);
       } finally {

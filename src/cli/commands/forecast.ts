@@ -4,7 +4,7 @@ import { describeThreshold, formatDaysShort } from '../../analyze/forecast/forec
 import { systemClock } from '../../clock.ts';
 import { METRIC_NAME_RE } from '../../model/metrics.ts';
 import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
-import { table } from './alerts.ts';
+import { formatTable, terminalWidth } from '../format/table.ts';
 import { openMetricsStore } from './collect.ts';
 
 const TREND_WORD = { increasing: 'Increasing', decreasing: 'Decreasing', stable: 'Stable' } as const;
@@ -88,9 +88,9 @@ export function register(program: Command, io: CliIo): void {
           if (atRisk.length > 0) {
             out.push(`AT RISK (${atRisk.length}): predicted above ${threshold}% within ${days} days`);
             out.push(
-              table([
+              formatTable(
                 ['VM', 'METRIC', 'NOW', 'IN', 'COULD BE', 'RECOMMENDATION'],
-                ...atRisk.map((r) =>
+                atRisk.map((r) =>
                   r.status === 'ok'
                     ? [
                         r.vm_name,
@@ -102,7 +102,9 @@ export function register(program: Command, io: CliIo): void {
                       ]
                     : [],
                 ),
-              ]).trimEnd(),
+                // The recommendation is cut first on a narrow terminal; VM and metric last.
+                { width: terminalWidth(io.stdout), priority: [3, 2, 1, 1, 1, 0] },
+              ),
               '',
             );
           }

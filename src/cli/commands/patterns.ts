@@ -5,7 +5,8 @@ import { readFleetPatterns } from '../../analyze/patterns/read.ts';
 import { systemClock } from '../../clock.ts';
 import type { VigilConfig } from '../../config/index.ts';
 import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
-import { openAlerting, table } from './alerts.ts';
+import { formatTable, terminalWidth } from '../format/table.ts';
+import { openAlerting } from './alerts.ts';
 import { openMetricsStore } from './collect.ts';
 import { fleetPatternLines } from './failures.ts';
 
@@ -42,6 +43,7 @@ export function register(program: Command, io: CliIo): void {
           io.stdout.write(`${JSON.stringify({ ...p, fleet_patterns: fleet }, null, 2)}\n`);
           return;
         }
+        const width = terminalWidth(io.stdout);
         const out: string[] = [
           `Alert patterns, last ${days} day${days === 1 ? '' : 's'}: ${p.totalAlerts} alert${p.totalAlerts === 1 ? '' : 's'}`,
         ];
@@ -51,25 +53,34 @@ export function register(program: Command, io: CliIo): void {
             `Mean time to acknowledge: ${p.mttaMinutes === null ? '-' : `${p.mttaMinutes} min`}   mean time to resolve: ${p.mttrMinutes === null ? '-' : `${p.mttrMinutes} min`}`,
             '',
             'By rule:',
-            table([['RULE', 'ALERTS'], ...p.byRule.map((r) => [r.name, String(r.count)])]).trimEnd(),
+            formatTable(
+              ['RULE', 'ALERTS'],
+              p.byRule.map((r) => [r.name, String(r.count)]),
+              { width },
+            ),
             '',
             'By VM:',
-            table([['VM', 'ALERTS'], ...p.byVm.slice(0, 10).map((r) => [r.name, String(r.count)])]).trimEnd(),
+            formatTable(
+              ['VM', 'ALERTS'],
+              p.byVm.slice(0, 10).map((r) => [r.name, String(r.count)]),
+              { width },
+            ),
             '',
             'Hourly distribution (UTC):',
             hourlyBars(p.hourlyDistribution),
             '',
             'Noisiest rules (tuning candidates):',
-            table([
+            formatTable(
               ['RULE', 'ALERTS', 'SHORT-LIVED', 'FLAPPING', 'NOTIFICATIONS'],
-              ...p.noisiestRules.map((r) => [
+              p.noisiestRules.map((r) => [
                 r.rule,
                 String(r.alerts),
                 String(r.shortLived),
                 String(r.flapping),
                 String(r.notifications),
               ]),
-            ]).trimEnd(),
+              { width },
+            ),
           );
         }
         out.push('', p.insight, '', 'Fleet failure patterns (now):', ...fleetPatternLines(fleet).map((l) => `  ${l}`));

@@ -149,3 +149,27 @@ test('vigil status --server: an address where nothing listens is a one-line erro
     );
     assert.equal(r.out, '');
   }));
+
+test('formatStatus: the sources table fits the terminal width, the last error is cut first', () => {
+  const r: StatusReport = {
+    from: 'store',
+    sources: [
+      {
+        name: 'azure-prod',
+        type: 'azure',
+        targets: 120,
+        failures: 3,
+        lastError: 'Azure Monitor answered 429 Too Many Requests for 3 VMs; retried after 60 s, still throttled',
+      },
+    ],
+    lastCycle: null,
+    vms: { total: 120, up: 117, failed: 3, silent: 0 },
+    alerts: {},
+    store: { path: '/x/m.db', bytes: 1e6, series: 10, retentionDays: null },
+  };
+  const narrow = formatStatus(r, T0, 60).split('\n');
+  const table = narrow.slice(narrow.findIndex((l) => l.startsWith('SOURCE')));
+  for (const l of table) assert.ok(l.length <= 60, `${l.length}: ${l}`);
+  assert.equal(table[1], 'azure-prod  azure  120       3  Azure Monitor answered 429 …');
+  assert.match(formatStatus(r, T0), /still throttled$/m);
+});

@@ -5,7 +5,7 @@ import { apiClient } from '../../server/client.ts';
 import { AlertRepository } from '../../store/sqlite/alert-repository.ts';
 import type { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import { type CliIo, loadEffectiveConfig } from '../context.ts';
-import { formatTable } from '../format/table.ts';
+import { formatTable, terminalWidth } from '../format/table.ts';
 import { openMetricsStore } from './collect.ts';
 
 const DAY_MS = 86_400_000;
@@ -189,7 +189,7 @@ function newestError(vms: readonly VmReport[]): string | null {
 }
 
 /** The human-readable report; `now` gives the age of the last cycle. */
-export function formatStatus(r: StatusReport, now: number): string {
+export function formatStatus(r: StatusReport, now: number, width?: number): string {
   const out: string[] = [];
   if (r.lastCycle) {
     const c = r.lastCycle;
@@ -221,6 +221,7 @@ export function formatStatus(r: StatusReport, now: number): string {
       formatTable(
         ['SOURCE', 'TYPE', 'VMS', 'FAILED', 'LAST ERROR'],
         r.sources.map((s) => [s.name, s.type, String(s.targets), String(s.failures), s.lastError ?? '']),
+        { width, priority: [2, 1, 0, 0, 0] },
       ),
     );
   }
@@ -255,6 +256,10 @@ export function register(program: Command, io: CliIo): void {
           await store.close();
         }
       }
-      io.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, systemClock.now()));
+      io.stdout.write(
+        opts.json
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : formatStatus(report, systemClock.now(), terminalWidth(io.stdout)),
+      );
     });
 }
