@@ -11,4 +11,4 @@ export {
   patternAlertDraft,
 } from './patterns/fleet-patterns.ts';
 export { readFleetPatterns } from './patterns/read.ts';
-export { calculateTrend, counterIncreases } from './trend.ts';
+export { calculateTrend } from './trend.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { calculateTrend, counterIncreases, hourlyMeans, linearFit, median, theilSen } from './trend.ts';
+import { calculateTrend, hourlyMeans, linearFit, median, theilSen } from './trend.ts';
 
 test('linearFit and theilSen recover a known line; Theil-Sen ignores outliers', () => {
   const xs = Array.from({ length: 50 }, (_, i) => i);
@@ -35,21 +35,6 @@ test('seed O1 calculate_trend: no data, up, equal is down', () => {
       min: 0,
       max: 2,
     },
-  );
-});
-
-test('counter resets count the new value as the increase', () => {
-  const pts = [10, 20, 35, 5, 15].map((value, ts) => ({ ts, value }));
-  assert.deepEqual(
-    counterIncreases(pts).map((p) => p.value),
-    [10, 15, 5, 10],
-  );
-  fc.assert(
-    fc.property(fc.array(fc.nat(1_000_000), { minLength: 2 }), (vals) => {
-      const inc = counterIncreases(vals.map((value, ts) => ({ ts, value })));
-      assert.equal(inc.length, vals.length - 1);
-      for (const p of inc) assert.ok(p.value >= 0);
-    }),
   );
 });
 

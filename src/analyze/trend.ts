@@ -116,19 +116,6 @@ export function calculateTrend(points: readonly Point[]): {
   return { trend, avg: sum / points.length, min, max };
 }
 
-/**
- * Turns a cumulative counter into per-step increases, treating a drop as a reset (the increase is the new value,
- * as Prometheus' `increase` does). The result has one point fewer than the input.
- */
-export function counterIncreases(points: readonly Point[]): Point[] {
-  const out: Point[] = [];
-  for (let i = 1; i < points.length; i++) {
-    const d = points[i].value - points[i - 1].value;
-    out.push({ ts: points[i].ts, value: d >= 0 ? d : points[i].value });
-  }
-  return out;
-}
-
 /** Averages points into hourly buckets aligned to the hour (epoch ms), sorted by time; empty hours are absent. */
 export function hourlyMeans(points: readonly Point[]): Point[] {
   const buckets = new Map<number, { sum: number; n: number }>();
