@@ -115,6 +115,18 @@ describe('vigil import / history on the SQLite store', () => {
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
+    // --chart: not a TTY, so 80 x 20; one chart for --metric, one per standard metric without it.
+    const chart = vigil(dir, 'history', 'raw-01', '--metric', 'cpu_percent', '--chart');
+    assert.equal(chart.status, 0, chart.stderr);
+    const chartLines = chart.stdout.replace(/\n$/, '').split('\n');
+    assert.equal(chartLines.length, 20, chart.stdout);
+    assert.ok(chartLines.every((l) => l.length <= 80));
+    assert.match(chartLines[0]!, /^cpu_percent {2}raw-01 {2}last 7 days \(UTC\) {2}min 0\.5 {2}max 99\.5/);
+    assert.ok(chartLines.slice(1, -2).every((l) => / \|/.test(l)) && chart.stdout.includes('*'));
+    const all = vigil(dir, 'history', 'raw-01', '--chart');
+    assert.equal(all.status, 0, all.stderr);
+    assert.match(all.stdout, /memory_percent {2}raw-01 {2}last 7 days \(UTC\): no data in the range/);
+    assert.equal(all.stdout.split('\n\n').length, 7);
     // Past raw retention the export says it holds averages.
     const long = vigil(dir, 'history', 'raw-01', '--days', '30', '--export', 'long.csv');
     assert.equal(long.status, 0, long.stderr);

@@ -8,6 +8,7 @@ import { csvHeader, snapshotToCsv } from '../../store/csv.ts';
 import { readSnapshots } from '../../store/snapshots.ts';
 import type { Resolution, Store } from '../../store/store.ts';
 import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
+import { lineChart, shortNumber } from '../format/line-chart.ts';
 import { formatTable } from '../format/table.ts';
 import { openMetricsStore } from './collect.ts';
 
@@ -75,6 +76,30 @@ export function exportResolution(r: Resolution, exporting: boolean, days: number
   return days * DAY <= rawRetentionMs ? 'raw' : 'auto';
 }
 
+/** One line chart per metric, titled with the VM, the range and the series' min, max and last value. */
+export function historyCharts(
+  vm: string,
+  days: number,
+  rows: readonly VmSnapshot[],
+  metrics: readonly StandardMetric[],
+  size: { width: number; height: number },
+): string[] {
+  return metrics.map((m) => {
+    const points = rows.flatMap((r) => (r[m] === null ? [] : [{ ts: r.ts, value: r[m] }]));
+    let title = `${m}  ${vm}  last ${days} days (UTC)`;
+    if (points.length > 0) {
+      let min = Number.POSITIVE_INFINITY;
+      let max = Number.NEGATIVE_INFINITY;
+      for (const p of points) {
+        min = Math.min(min, p.value);
+        max = Math.max(max, p.value);
+      }
+      title += `  min ${shortNumber(min)}  max ${shortNumber(max)}  last ${shortNumber(points.at(-1)!.value)}`;
+    }
+    return lineChart(points, { ...size, title });
+  });
+}
+
 function fmt(v: number | null): string {
   if (v === null) return '-';
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
@@ -90,10 +115,11 @@ export function register(program: Command, io: CliIo): void {
     .option('--resolution <r>', 'auto|raw|hourly|daily', 'auto')
     .option('--export <file>', 'write CSV to this file')
     .option('--json', 'print JSON')
+    .option('--chart', 'draw an ASCII line chart per metric (sized to the terminal, 80x20 when not one)')
     .action(
       async (
         vm: string,
-        opts: { days: string; metric?: string; resolution: string; export?: string; json?: boolean },
+        opts: { days: string; metric?: string; resolution: string; export?: string; json?: boolean; chart?: boolean },
         cmd: Command,
       ) => {
         if (!['auto', 'raw', 'hourly', 'daily'].includes(opts.resolution))
@@ -135,6 +161,14 @@ export function register(program: Command, io: CliIo): void {
                 2,
               )}\n`,
             );
+          } else if (opts.chart) {
+            const tty = io.stdout.isTTY === true;
+            const size = {
+              width: tty ? (io.stdout.columns ?? 80) : 80,
+              height: tty ? Math.max(8, ((io.stdout as { rows?: number }).rows ?? 21) - 1) : 20,
+            };
+            const metrics = opts.metric ? [opts.metric as StandardMetric] : STANDARD_METRICS;
+            io.stdout.write(`${historyCharts(vm, days, rows, metrics, size).join('\n\n')}\n`);
           } else {
             const metrics = opts.metric ? [opts.metric as StandardMetric] : STANDARD_METRICS;
             io.stdout.write(
