@@ -309,6 +309,18 @@ export async function runCycle(sources: readonly Source[], ctx: CycleContext): P
     }),
   );
 
+  // A problem of the whole source met while collecting (e.g. `az` logged out): one source error, not N VM errors.
+  for (const source of sources) {
+    if (sourceErrors.some((e) => e.source === source.name)) continue;
+    let problem: string | null = null;
+    try {
+      problem = source.problem?.() ?? null;
+    } catch {
+      problem = null;
+    }
+    if (problem) sourceErrors.push({ source: source.name, message: problem });
+  }
+
   const perSource: SourceCycleStats[] = sources.map((source, i) => {
     const c = counts.get(source)!;
     const stats = safeStats(source);

@@ -40,6 +40,11 @@ export interface Source {
    */
   discover(ctx: CollectContext): Promise<Target[]>;
   collect(targets: readonly Target[], ctx: CollectContext): Promise<TargetResult[]>;
+  /**
+   * A problem of the whole source met in the last `collect` calls (e.g. its credentials are gone), reported once
+   * as the source's error while it lasts; its VMs then carry a short message pointing at it. Null when none.
+   */
+  problem?(): string | null;
   /** One-time notes for the log (e.g. "falling back to per-resource calls"), drained by the scheduler each cycle. */
   takeNotices?(): string[];
   /** Source self-metrics (API calls, throttling waits, ...) for status and /metrics. */

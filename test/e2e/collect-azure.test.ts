@@ -621,3 +621,38 @@ test('a partial (growing) recent bucket is sent again until it is final; settled
     undefined,
   ]);
 });
+
+test('az logged out mid-run: one source error (logged once), VMs with a short message; back when az works', async () => {
+  const { SourceProblemLog } = await import('../../src/collect/source-log.ts');
+  const r = await rig(fleet(3, ['eastus']), {}, {}, {});
+  const cycle = scheduled(r);
+  const log = new SourceProblemLog();
+  const logged: string[] = [];
+  const run = async () => {
+    const c = await cycle();
+    for (const l of log.lines(c)) logged.push(l.message);
+    r.clock.now += 60_000;
+    return c;
+  };
+  assert.ok((await run()).outcomes.every((o) => o.success));
+  // Tokens run out after the hour and the session is gone: every refresh fails.
+  r.clock.now += 3_600_000;
+  r.env.FAKE_AZ_STATE = 'logged-out';
+  for (let i = 0; i < 4; i++) {
+    const c = await run();
+    assert.deepEqual(
+      c.outcomes.map((o) => o.errorMessage),
+      Array(3).fill('no Azure access token (see the source error)'),
+    );
+    assert.equal(c.sourceErrors.length, 1);
+    assert.match(c.sourceErrors[0]!.message, /Azure CLI is not logged in \(or its session expired\): run `az login`/);
+  }
+  assert.equal(logged.length, 1, logged.join('\n'));
+  delete r.env.FAKE_AZ_STATE;
+  r.env.FAKE_AZ_NOW = String(Math.floor(r.clock.now / 1000));
+  r.clock.now += 60_000; // past az's one-minute failure backoff
+  let c = await run();
+  for (let i = 0; i < 12 && c.sourceErrors.length > 0; i++) c = await run(); // discovery retried with backoff
+  assert.ok(c.outcomes.every((o) => o.success));
+  assert.equal(logged.at(-1), 'source azure: recovered');
+});

@@ -117,3 +117,20 @@ test('fleet table: the latest sample of each metric, bytes per interval shown as
   const table = renderFleetTable(rows, 10_000);
   assert.match(table, /az-1\s+azure\s+10\.0\s+-\s+-\s+- \/ -\s+2\.00 \/ 0\.50/);
 });
+
+test('vigil collect --once: a source that fails entirely (az missing) exits 1 with its error', () =>
+  withDir(
+    `sources:\n  - type: azure\n    subscription_id: 00000000-1111-2222-3333-444444444444\n    az_path: /nonexistent/az\n  - type: demo\n    vms: 2\n    failure_rate: 0\n`,
+    async (dir) => {
+      for (const json of [false, true]) {
+        const r = await vigil(dir, 'collect', '--once', '--no-store', ...(json ? ['--json'] : []));
+        assert.equal(r.code, 1, r.err);
+        assert.match(r.err, /^vigil: source azure: discovery failed: Azure CLI \(az\) not found: install it/m);
+        if (json) {
+          const out = JSON.parse(r.out);
+          assert.equal(out.rows.length, 2, 'the demo VMs are still collected and printed');
+          assert.equal(out.sources[0].error.includes('Azure CLI (az) not found'), true);
+        } else assert.match(r.out, /demo-web-01/);
+      }
+    },
+  ));

@@ -99,6 +99,20 @@ export function renderFleetTable(rows: readonly CycleRow[], intervalMs: number):
     .join('\n')}\n`;
 }
 
+/**
+ * Source errors and notes go to stderr; a source that failed entirely (an error and no VM collected: `az`
+ * missing, discovery refused) makes the command fail with exit 1. `errorsOnly`: the JSON already lists the rest.
+ */
+function reportFailedSources(result: CycleResult, io: CliIo, errorsOnly: boolean): void {
+  const failed = result.perSource.filter((s) => s.error !== null && s.succeeded === 0);
+  for (const e of result.sourceErrors) {
+    if (!errorsOnly || failed.some((f) => f.source === e.source))
+      io.stderr.write(`vigil: source ${e.source}: ${e.message}\n`);
+  }
+  if (!errorsOnly) for (const n of result.notices) io.stderr.write(`vigil: source ${n.source}: note: ${n.message}\n`);
+  if (failed.length > 0) process.exitCode = EXIT_FAILURE;
+}
+
 async function closeSources(sources: readonly Source[]): Promise<void> {
   await Promise.all(sources.map((s) => s.close?.().catch(() => {})));
 }
@@ -148,8 +162,10 @@ export function register(program: Command, io: CliIo): void {
             })),
             sources: result.perSource,
             sourceErrors: result.sourceErrors,
+            notices: result.notices,
           };
           io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+          reportFailedSources(result, io, true);
           return;
         }
         io.stdout.write(renderFleetTable(rows, interval));
@@ -157,7 +173,7 @@ export function register(program: Command, io: CliIo): void {
         io.stdout.write(
           `\n${rows.length} VM${rows.length === 1 ? '' : 's'} from ${sources.length} source${sources.length === 1 ? '' : 's'}: ${ok} ok, ${rows.length - ok} failed, ${result.samples.length} samples in ${(result.durationMs / 1000).toFixed(1)} s${store ? '' : ' (not stored)'}\n`,
         );
-        for (const e of result.sourceErrors) io.stderr.write(`vigil: source ${e.source}: ${e.message}\n`);
+        reportFailedSources(result, io, false);
       } finally {
         await closeSources(sources);
         await store?.close();

@@ -50,6 +50,8 @@ const BREAKER_OPEN_MS = 120_000;
  * batch endpoint is tried again (the role may have been granted).
  */
 export const BATCH_UNAUTHORIZED_MS = 3_600_000;
+/** What each VM says when `az` cannot give a token (the source's error says why and how to fix it). */
+export const AZ_PROBLEM_VM_MESSAGE = 'no Azure access token (see the source error)';
 
 /** A discovered VM and where to reach it, for sources that log in to VMs (`ssh` with `from: azure`). */
 export interface AzureVmEndpoint {
@@ -90,6 +92,8 @@ export class AzureSource implements Source {
   private readonly batchUnauthorized = new Map<string, number>();
   /** Subscriptions already told about (one note per subscription per run). */
   private readonly notedUnauthorized = new Set<string>();
+  /** An `az` failure met while collecting (logged out mid-run): the source's error until a call works again. */
+  private cliProblem: string | null = null;
   /** One-time notes for the log, taken by the scheduler. */
   private notices: string[] = [];
   private withMemoryPercent = true;
@@ -256,6 +260,10 @@ export class AzureSource implements Source {
     this.http.close();
   }
 
+  problem(): string | null {
+    return this.cliProblem;
+  }
+
   takeNotices(): string[] {
     const out = this.notices;
     this.notices = [];
@@ -378,9 +386,10 @@ export class AzureSource implements Source {
         // One VM can spoil a batch (deleted, or scoped access): isolate it with per-resource calls.
         return this.collectEach(chunk, window, ctx);
       }
-      return chunk.map((c) => this.fail(c.target, describeAzureError(e)));
+      return chunk.map((c) => this.fail(c.target, this.describe(e)));
     }
     this.breakers.delete(vm.location);
+    this.cliProblem = null;
     const byId = new Map<string, BatchValue>();
     for (const v of response.values ?? []) if (v.resourceid) byId.set(v.resourceid.toLowerCase(), v);
     return chunk.map((c) => {
@@ -466,9 +475,10 @@ export class AzureSource implements Source {
         this.withMemoryPercent = false;
         body = await get(metricNames(false));
       }
+      this.cliProblem = null;
       return this.toResult(c, body.value, window);
     } catch (e) {
-      return { ...this.fail(c.target, describeAzureError(e)), cause: e };
+      return { ...this.fail(c.target, this.describe(e)), cause: e };
     }
   }
 
@@ -489,6 +499,15 @@ export class AzureSource implements Source {
     this.counts.successes++;
     this.counts.samples += r.samples.length;
     return { target: c.target, samples: r.samples };
+  }
+
+  /** A VM's message for a failed call; an `az` failure becomes the source's problem and a short VM message. */
+  private describe(e: unknown): string {
+    if (e instanceof AzureCliError) {
+      this.cliProblem = e.message;
+      return AZ_PROBLEM_VM_MESSAGE;
+    }
+    return describeAzureError(e);
   }
 
   private fail(target: Target, error: string): TargetResult {
