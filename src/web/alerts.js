@@ -15,6 +15,50 @@ main.innerHTML = `<div id="lists"></div>
 const lists = document.getElementById('lists');
 const tables = document.getElementById('tables');
 
+/** Alert ids whose history is unfolded: kept open (and re-read) across live re-renders. */
+const openHistory = new Set();
+
+const num = (v) => (v == null ? '–' : Math.abs(v) >= 1000 ? v.toFixed(0) : String(+v.toFixed(2)));
+const unit = (metric) => (metric?.endsWith('_percent') ? '%' : '');
+
+/** `value 97% (threshold > 80%, peak 98%)`, or the no-data wording. */
+function valueText(a) {
+  if (a.kind === 'no_data' || a.threshold == null) return a.value == null ? 'no data' : `value ${num(a.value)}`;
+  const u = unit(a.metric);
+  const peak = a.peakValue != null && a.peakValue !== a.value ? `, peak ${num(a.peakValue)}${u}` : '';
+  return `value ${num(a.value)}${u} (threshold ${a.comparison ?? '>'} ${num(a.threshold)}${u}${peak})`;
+}
+
+async function loadHistory(details) {
+  const id = details.dataset.history;
+  try {
+    const { history } = await api(`/api/v1/alerts/${encodeURIComponent(id)}`);
+    details.querySelector('.hist-body').innerHTML =
+      `<table><tr><th>when</th><th>change</th><th>value</th><th>by</th><th>notes</th></tr>
+      ${history
+        .map(
+          (t) =>
+            `<tr><td>${new Date(t.at).toISOString().replace(/\.\d{3}Z$/, 'Z')}</td><td>${esc(t.from)} → ${esc(t.to)}</td><td>${esc(num(t.value))}</td><td>${esc(t.by ?? '')}</td><td>${esc(t.notes ?? t.reason ?? '')}</td></tr>`,
+        )
+        .join('')}</table>`;
+  } catch (e) {
+    details.querySelector('.hist-body').textContent = e.message;
+  }
+}
+
+main.addEventListener(
+  'toggle',
+  (e) => {
+    const d = e.target;
+    if (!d.dataset?.history) return;
+    if (d.open) {
+      openHistory.add(d.dataset.history);
+      loadHistory(d);
+    } else openHistory.delete(d.dataset.history);
+  },
+  true,
+);
+
 async function render() {
   let alerts;
   try {
@@ -37,8 +81,14 @@ async function render() {
       <span class="status mut">${esc(a.status)}</span> <span class="mut">since ${ago(a.firedAt ?? a.startsAt)}</span>
       ${a.vm ? `<a href="/vm/${encodeURIComponent(a.vm)}">${esc(a.vm)}</a>` : ''}
       <div>${esc(a.message)}</div>
+      <div class="ctx"><span class="value">${esc(valueText(a))}</span>
+        ${Object.entries(a.labels ?? {})
+          .map(([k, v]) => `<span class="label">${esc(k)}=${esc(v)}</span>`)
+          .join(' ')}</div>
+      ${a.related?.length ? `<div class="related mut">related: ${a.related.map((r) => esc(r.text)).join(' · ')}</div>` : ''}
       ${a.acknowledged ? `<div class="mut">acknowledged by ${esc(a.acknowledged.by)} ${ago(a.acknowledged.at)}${a.acknowledged.notes ? `: ${esc(a.acknowledged.notes)}` : ''}</div>` : ''}
       ${a.recommendations?.length ? `<ul>${a.recommendations.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+      <details class="history" data-history="${esc(a.id)}" ${openHistory.has(a.id) ? 'open' : ''}><summary>History</summary><div class="hist-body mut">loading…</div></details>
       <div class="op">${a.status === 'firing' ? '<button data-act="ack">Acknowledge</button>' : ''}
         <button data-act="resolve">Resolve</button> <button data-act="suppress">Silence 24h</button></div>
     </div>`,
@@ -53,6 +103,7 @@ async function render() {
         `<tr><td class="sev-${esc(a.severity)}">${esc(a.severity)}</td><td>${esc(a.title)}</td><td>${esc(a.vm ?? '')}</td><td>${a.firedAt ? new Date(a.firedAt).toISOString() : '–'}</td><td>${a.resolvedAt ? ago(a.resolvedAt) : '–'}</td><td>${esc(a.resolveReason ?? '')}</td></tr>`,
     )
     .join('')}</table>`;
+  for (const d of lists.querySelectorAll('details[open][data-history]')) loadHistory(d);
   document.getElementById('silences-title').textContent = `Silences (${silences.length})`;
   document.getElementById('new-silence').hidden = false;
   tables.innerHTML = `<table><tr><th>matchers</th><th>ends</th><th>by</th><th>reason</th><th></th></tr>

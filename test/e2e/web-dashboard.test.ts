@@ -29,6 +29,12 @@ writeFileSync(
     metric: disk_percent
     threshold: 90
     for: 5m
+  - name: low_reads # drawn on rg-1 VMs only, in MB like the series
+    metric: disk_read_bytes
+    comparison: "<"
+    threshold: 4194304
+    match:
+      resource_group: rg-1
 `,
 );
 const h = testServer({ clock: systemClock, withAlerts: true, rulesFile: new RulesFile(configPath) });
@@ -100,6 +106,7 @@ after(async () => {
 async function page(): Promise<Page> {
   const p = await browser!.newPage({ viewport: { width: 1600, height: 1000 } });
   p.on('pageerror', (e) => {
+    process.stdout.write(`# page error on ${p.url()}: ${e.stack}\n`);
     throw e;
   });
   return p;
@@ -166,6 +173,95 @@ test('VM page: uPlot charts render each metric with its tier, and switch range',
   await p.close();
 });
 
+test('VM page: thresholds of the rules that select the VM, in chart units', { skip }, async () => {
+  const p = await page();
+  await p.goto(`${url}/vm/vm-0001`); // resource_group rg-1
+  await p.waitForSelector('body[data-ready="1"]');
+  assert.equal(await p.getAttribute('#c-cpu_percent', 'data-thresholds'), 'high_cpu:80');
+  assert.equal(await p.getAttribute('#c-disk_percent', 'data-thresholds'), 'disk_full:90');
+  // 4194304 bytes drawn as 4 MB, as the series is.
+  assert.equal(await p.getAttribute('#c-disk_read_bytes', 'data-thresholds'), 'low_reads:4');
+  await p.goto(`${url}/vm/vm-0002`); // rg-2: low_reads does not select it
+  await p.waitForSelector('body[data-ready="1"]');
+  assert.equal(await p.getAttribute('#c-disk_read_bytes', 'data-thresholds'), '');
+  assert.equal(await p.getAttribute('#c-cpu_percent', 'data-thresholds'), 'high_cpu:80');
+  await p.close();
+});
+
+test('VM page: a drag zoom survives live updates', { skip }, async () => {
+  const p = await page();
+  await p.goto(`${url}/vm/vm-0005`);
+  await p.waitForSelector('body[data-ready="1"]');
+  const over = p.locator('#c-cpu_percent .u-over');
+  const box = (await over.boundingBox())!;
+  await p.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await p.mouse.down();
+  await p.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+  await p.mouse.up();
+  type W = { vigilCharts: Map<string, { scales: { x: { min: number; max: number } }; data: number[][] }> };
+  const scale = () =>
+    p.evaluate(() => {
+      const c = (window as unknown as W).vigilCharts.get('cpu_percent')!;
+      return { min: c.scales.x.min, max: c.scales.x.max, points: c.data[0]!.length, first: c.data[0]![0]! };
+    });
+  const zoomed = await scale();
+  assert.ok(zoomed.min > zoomed.first, `zoomed in: ${JSON.stringify(zoomed)}`);
+  await new Promise((r) => setTimeout(r, 300)); // the event stream is connected
+  await h.ingestor().ingest(snapshotSamples('vm-0005', 'rg-0', Date.now(), 55), [], 'collect');
+  await p.waitForFunction(
+    (n) => (window as unknown as W).vigilCharts.get('cpu_percent')!.data[0]!.length > n,
+    zoomed.points,
+  );
+  const after = await scale();
+  assert.deepEqual([after.min, after.max], [zoomed.min, zoomed.max], 'the zoom is kept');
+  await p.close();
+});
+
+test('VM page: the forecast is drawn as a line with its 80% band on the 7d range', { skip }, async () => {
+  // Ten days of hourly history, rising: enough for a forecast.
+  const now = Date.now();
+  const samples: Sample[] = [];
+  for (let k = 240; k >= 0; k--) {
+    const ts = now - k * 3_600_000;
+    samples.push(...snapshotSamples('vm-hist', 'rg-0', ts, 30 + (240 - k) * 0.1 + 5 * Math.sin(k / 3)));
+  }
+  await h.ingestor().ingest(samples, [], 'collect');
+  const f = (
+    (await (await fetch(`${url}/api/v1/forecasts?vm=vm-hist&metric=cpu_percent`)).json()) as {
+      forecasts: { status: string; predicted_7d: number; interval_7d: [number, number] }[];
+    }
+  ).forecasts[0]!;
+  assert.equal(f.status, 'ok');
+  const p = await page();
+  await p.goto(`${url}/vm/vm-hist?range=7d`);
+  await p.waitForSelector('body[data-ready="1"]');
+  const drawn = await p.evaluate(() => {
+    const c = (
+      window as unknown as {
+        vigilCharts: Map<
+          string,
+          { series: { label: string }[]; data: (number | null)[][]; scales: { x: { max: number } } }
+        >;
+      }
+    ).vigilCharts.get('cpu_percent')!;
+    return {
+      labels: c.series.map((s) => s.label),
+      forecast: c.data[2]!.at(-1),
+      low: c.data[3]!.at(-1),
+      high: c.data[4]!.at(-1),
+      xMax: c.scales.x.max,
+    };
+  });
+  assert.match(drawn.labels[2] ?? '', /^forecast/);
+  assert.deepEqual(drawn.labels.slice(3), ['80% low', '80% high']);
+  assert.equal(drawn.forecast, f.predicted_7d);
+  assert.deepEqual([drawn.low, drawn.high], f.interval_7d);
+  assert.ok(drawn.xMax * 1000 > now + 6.9 * 86_400_000, 'the x axis reaches 7 days ahead');
+  assert.match((await p.locator('#c-cpu_percent .u-legend').textContent()) ?? '', /forecast/);
+  await p.screenshot({ path: `${ARTIFACTS}/vm-forecast.png` });
+  await p.close();
+});
+
 test('alerts page: acknowledging a firing alert', { skip }, async () => {
   await h.ingestor().ingest(snapshotSamples('vm-0002', 'rg-2', Date.now(), 97), [], 'collect');
   const p = await page();
@@ -174,6 +270,13 @@ test('alerts page: acknowledging a firing alert', { skip }, async () => {
   await p.waitForSelector('body[data-ready="1"]');
   const card = p.locator('.alert', { hasText: 'vm-0002' });
   assert.equal(await card.locator('.status').textContent(), 'firing');
+  // The alert's context: value against threshold, labels, related metrics, recommendations, transition history.
+  assert.equal(await card.locator('.ctx .value').textContent(), 'value 97% (threshold > 80%)');
+  assert.ok((await card.locator('.label').allTextContents()).includes('resource_group=rg-2'));
+  assert.match((await card.locator('.related').textContent()) ?? '', /^related: .*60/);
+  assert.ok((await card.locator('li').count()) >= 1, 'recommendations listed');
+  await card.locator('details.history summary').click();
+  await card.locator('details.history table tr', { hasText: 'pending → firing' }).waitFor();
   await card.locator('button[data-act="ack"]').click();
   await p.waitForFunction(() =>
     [...document.querySelectorAll('.alert')].some(
@@ -184,6 +287,11 @@ test('alerts page: acknowledging a firing alert', { skip }, async () => {
     (await p.locator('.alert', { hasText: 'vm-0002' }).textContent()) ?? '',
     /acknowledged by local.*on it/s,
   );
+  // The unfolded history stays open across the re-render and now shows the acknowledgement.
+  await p
+    .locator('.alert', { hasText: 'vm-0002' })
+    .locator('details.history[open] table tr', { hasText: 'firing → acknowledged' })
+    .waitFor();
   await p.fill('#new-silence input[name="matchers"]', 'vm=vm-0002');
   // A live alert arriving while the operator types re-renders the lists, not the half-filled form.
   await h.ingestor().ingest(snapshotSamples('vm-0004', 'rg-0', Date.now(), 98), [], 'collect');
@@ -208,7 +316,7 @@ test('rules page: add a rule, edit its threshold, severity, for, enabled and cha
   assert.equal(await p.locator('nav a.on').textContent(), 'Rules');
   assert.deepEqual(
     await p.locator('tr[data-rule]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rule'))),
-    ['high_cpu', 'disk_full', 'vm_unreachable'],
+    ['high_cpu', 'disk_full', 'low_reads', 'vm_unreachable'],
   );
   assert.match((await p.locator('tr[data-rule="disk_full"]').textContent()) ?? '', /disk_percent.*> 90.*5m.*warning/s);
 
