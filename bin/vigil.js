@@ -18,6 +18,13 @@ if (!process.features.typescript) {
   for (const sig of ['SIGINT', 'SIGHUP']) process.on(sig, () => {});
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signalNumber(signal) ?? 1) : 1)));
 } else {
+  // `vigil history VM | head -2`: once the reader is gone, the rest of the output goes nowhere, quietly (no
+  // unhandled EPIPE stack trace); the command finishes and exits with its own code.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    });
+  }
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -133,6 +133,23 @@ describe('vigil import / history on the SQLite store', () => {
     assert.match(long.stderr, /raw retention \(7 days\).*averages/);
   });
 
+  it('a reader that goes away (| head) ends the output quietly: no EPIPE stack trace, exit 0', () => {
+    // `| true` closes the pipe before vigil writes anything, so every write meets EPIPE.
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'set -o pipefail; "$0" "$1" --db "$2" history web-01 --resolution raw | true',
+        process.execPath,
+        bin,
+        join(dir, 'metrics.db'),
+      ],
+      { cwd: dir, env: { HOME: dir, PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+  });
+
   it('refuses a file with a malformed row, names the line, and writes nothing', () => {
     writeFileSync(
       join(dir, 'bad.csv'),
