@@ -143,6 +143,42 @@ export function vmUpdates(samples: readonly Sample[], outcomes: readonly Collect
   return [...by.values()];
 }
 
+/** Bodies other than ingest (acks, silences, rules) are small: at most this much (or the ingest limit if lower). */
+const JSON_BODY_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Reads the request body, refusing with 413 as soon as it passes `limit` bytes: a too-large Content-Length before
+ * reading anything, a chunked (or lying) upload while it streams, so an oversized body is never buffered whole.
+ */
+async function readBody(c: Context, limit: number): Promise<Uint8Array> {
+  const tooLarge = () => new ApiError(413, 'too_large', `request body over ${limit} bytes`, { limitBytes: limit });
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge();
+  const stream = c.req.raw.body;
+  if (!stream) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const ch of chunks) {
+    out.set(ch, at);
+    at += ch.byteLength;
+  }
+  return out;
+}
+
 function alertView(a: Alert, status: string) {
   return { ...a, status };
 }
@@ -496,11 +532,7 @@ export function createServer(deps: ServerDeps) {
   app.post('/api/v1/ingest', async (c) => {
     const id = c.get('identity');
     need(id, 'operator');
-    const len = Number(c.req.header('content-length') ?? 0);
-    if (len > maxBody) throw new ApiError(413, 'too_large', `request body over ${maxBody} bytes`);
-    const buf = await c.req.arrayBuffer();
-    if (buf.byteLength > maxBody) throw new ApiError(413, 'too_large', `request body over ${maxBody} bytes`);
-    const text = new TextDecoder().decode(buf);
+    const text = new TextDecoder().decode(await readBody(c, maxBody));
     const type = (c.req.header('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
     const base: Record<string, string> = id.allTenants ? {} : { tenant: id.tenant };
     const now = deps.clock.now();
@@ -530,8 +562,12 @@ export function createServer(deps: ServerDeps) {
     await deps.ingestor.ingest(parsed.samples, parsed.outcomes, 'push');
     metrics.ingestRequests++;
     metrics.ingestedSamples += parsed.samples.length;
-    audit(c, 'ingest', 'samples', { samples: parsed.samples.length, outcomes: parsed.outcomes.length });
-    return c.json({ accepted: parsed.samples.length, outcomes: parsed.outcomes.length });
+    audit(c, 'ingest', 'samples', {
+      samples: parsed.samples.length,
+      outcomes: parsed.outcomes.length,
+      dropped: parsed.dropped,
+    });
+    return c.json({ accepted: parsed.samples.length, outcomes: parsed.outcomes.length, dropped: parsed.dropped });
   });
 
   app.get('/api/v1/events', (c) => {
@@ -658,7 +694,7 @@ export function createServer(deps: ServerDeps) {
     return a;
   };
   const bodyJson = async (c: Context<Env>): Promise<Record<string, unknown>> => {
-    const t = await c.req.text();
+    const t = new TextDecoder().decode(await readBody(c, Math.min(maxBody, JSON_BODY_MAX_BYTES)));
     if (!t.trim()) return {};
     try {
       const v = JSON.parse(t);

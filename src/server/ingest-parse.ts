@@ -28,6 +28,62 @@ export class IngestValidationError extends Error {
 export interface ParsedIngest {
   readonly samples: Sample[];
   readonly outcomes: CollectionOutcome[];
+  /** Prometheus samples whose value is NaN or ±Inf: valid exposition, not storable; dropped and counted. */
+  readonly dropped: number;
+}
+
+/** The fields of a pushed VM snapshot (the seed's VMMetric plus `disk_percent`, `resource_group`, `labels`). */
+const SNAPSHOT_FIELDS: ReadonlySet<string> = new Set([
+  'vm_name',
+  'timestamp',
+  ...STANDARD_METRICS,
+  'success',
+  'error_message',
+  'resource_group',
+  'labels',
+]);
+const SAMPLE_FIELDS: ReadonlySet<string> = new Set(['metric', 'labels', 'value', 'timestamp']);
+
+/** Edit distance, for "did you mean" on a misspelt field. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+function unknownFields(
+  it: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  what: string,
+  index: number,
+): IngestIssue[] {
+  const out: IngestIssue[] = [];
+  for (const k of Object.keys(it)) {
+    if (known.has(k)) continue;
+    const near = [...known].filter((f) => distance(k, f) <= 2).sort((x, y) => distance(k, x) - distance(k, y))[0];
+    out.push({
+      index,
+      field: k,
+      reason: near ? `unknown field of a ${what}; did you mean ${near}?` : `unknown field of a ${what}`,
+    });
+  }
+  return out;
+}
+
+/** The bounds a standard metric's value must respect (percent 0-100, bytes not negative), or null if it does. */
+export function boundsIssue(metric: string, value: number): string | null {
+  if (!(STANDARD_METRICS as readonly string[]).includes(metric)) return null;
+  if (metric.endsWith('_percent') && (value < 0 || value > 100)) return 'must be between 0 and 100';
+  if (metric.endsWith('_bytes') && value < 0) return 'must not be negative';
+  return null;
 }
 
 const LABEL_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -90,6 +146,13 @@ export function parseJsonIngest(body: unknown, base: Labels, now: number): Parse
       issues.push({ index: i, field: '(item)', reason: 'must be an object' });
       continue;
     }
+    const unknown = unknownFields(
+      it,
+      'vm_name' in it ? SNAPSHOT_FIELDS : SAMPLE_FIELDS,
+      'vm_name' in it ? 'VM snapshot' : 'sample',
+      i,
+    );
+    if ('vm_name' in it || 'metric' in it) issues.push(...unknown);
     const ts = parseTs(it.timestamp, now);
     if (typeof ts === 'string') issues.push({ index: i, field: 'timestamp', reason: ts });
     const labels = readLabels(it.labels, i, issues);
@@ -122,12 +185,9 @@ export function parseJsonIngest(body: unknown, base: Labels, now: number): Parse
           issues.push({ index: i, field: m, reason: 'must be a finite number or null' });
           continue;
         }
-        if (m.endsWith('_percent') && (v < 0 || v > 100)) {
-          issues.push({ index: i, field: m, reason: 'must be between 0 and 100' });
-          continue;
-        }
-        if (m.endsWith('_bytes') && v < 0) {
-          issues.push({ index: i, field: m, reason: 'must not be negative' });
+        const bad = boundsIssue(m, v);
+        if (bad) {
+          issues.push({ index: i, field: m, reason: bad });
           continue;
         }
         samples.push({ metric: m, labels: sampleLabels, ts, value: v });
@@ -149,6 +209,11 @@ export function parseJsonIngest(body: unknown, base: Labels, now: number): Parse
         issues.push({ index: i, field: 'value', reason: 'must be a finite number' });
         continue;
       }
+      const bad = boundsIssue(it.metric, it.value);
+      if (bad) {
+        issues.push({ index: i, field: 'value', reason: `${it.metric} ${bad}` });
+        continue;
+      }
       if (labels.vm !== undefined && !VM_NAME_RE.test(labels.vm)) {
         issues.push({ index: i, field: 'labels.vm', reason: 'must be 1-64 letters, digits, ".", "_" or "-"' });
         continue;
@@ -159,8 +224,8 @@ export function parseJsonIngest(body: unknown, base: Labels, now: number): Parse
       issues.push({ index: i, field: '(item)', reason: 'neither a VM snapshot (vm_name) nor a sample (metric)' });
     }
   }
-  if (issues.length > 0) throw new IngestValidationError(issues);
-  return { samples, outcomes };
+  if (issues.length > 0) throw new IngestValidationError(issues.slice(0, MAX_ISSUES));
+  return { samples, outcomes, dropped: 0 };
 }
 
 /** Validates a Prometheus text page; `extra` labels (e.g. `vm` from the query string) apply to every sample. */
@@ -175,8 +240,18 @@ export function parsePrometheusIngest(text: string, extra: Labels, base: Labels,
   }
   const issues: IngestIssue[] = [];
   const samples: Sample[] = [];
+  let dropped = 0;
   page.samples.forEach((s, i) => {
-    if (!Number.isFinite(s.value)) return; // NaN/Inf are valid exposition but not storable values; skipped.
+    // NaN and ±Inf are valid exposition (e.g. a summary quantile without observations) but not storable values.
+    if (!Number.isFinite(s.value)) {
+      dropped++;
+      return;
+    }
+    const bad = boundsIssue(s.name, s.value);
+    if (bad) {
+      issues.push({ index: i, field: 'value', reason: `${s.name} ${bad}` });
+      return;
+    }
     const labels: Record<string, string> = { source: 'push', ...s.labels, ...extra };
     if (base.tenant !== undefined && labels.tenant !== undefined && labels.tenant !== base.tenant) {
       issues.push({ index: i, field: 'labels.tenant', reason: `this token may only write tenant "${base.tenant}"` });
@@ -189,6 +264,13 @@ export function parsePrometheusIngest(text: string, extra: Labels, base: Labels,
     samples.push({ metric: s.name, labels: { ...labels, ...base }, ts: s.timestampMs ?? now, value: s.value });
   });
   if (issues.length > 0) throw new IngestValidationError(issues.slice(0, MAX_ISSUES));
-  if (samples.length === 0) throw new IngestValidationError([{ index: 0, field: '(body)', reason: 'no samples' }]);
-  return { samples, outcomes: [] };
+  if (samples.length === 0)
+    throw new IngestValidationError([
+      {
+        index: 0,
+        field: '(body)',
+        reason: dropped > 0 ? `no samples with a finite value (${dropped} NaN/Inf dropped)` : 'no samples',
+      },
+    ]);
+  return { samples, outcomes: [], dropped };
 }

@@ -96,7 +96,7 @@ test('loopback without tokens: open access; health, openapi, ingest of seed snap
     json: [snap('web-01', 42, { resource_group: 'rg-a' }), snap('db-01', 91)],
   });
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual(r.json, { accepted: 12, outcomes: 2 });
+  assert.deepEqual(r.json, { accepted: 12, outcomes: 2, dropped: 0 });
   const vms = await call('/api/v1/vms');
   const web = vms.json.vms.find((v: J) => v.vm === 'web-01');
   assert.equal(web.metrics.cpu_percent, 42);
@@ -141,6 +141,83 @@ test('ingest rejects the whole request naming index, field and reason; nothing i
   assert.equal(type.status, 415);
 });
 
+test('ingest: misspelt or unknown fields are refused by name; samples get the snapshot bounds', async () => {
+  const before = (await call('/api/v1/vms')).json.vms.length;
+  const r = await call('/api/v1/ingest', {
+    method: 'POST',
+    json: [
+      snap('ok-02', 10),
+      { ...snap('typo-01', 10), cpu_percent: undefined, cpu_percnt: 10 },
+      { metric: 'cpu_percent', labels: { vm: 'web-01' }, value: 500 },
+      { metric: 'disk_read_bytes', labels: { vm: 'web-01' }, value: -1 },
+      { metric: 'queue_depth', value: 1, unit: 'jobs' },
+    ],
+  });
+  assert.equal(r.status, 400, r.text);
+  assert.deepEqual(r.json.error.details.issues, [
+    { index: 1, field: 'cpu_percnt', reason: 'unknown field of a VM snapshot; did you mean cpu_percent?' },
+    { index: 2, field: 'value', reason: 'cpu_percent must be between 0 and 100' },
+    { index: 3, field: 'value', reason: 'disk_read_bytes must not be negative' },
+    { index: 4, field: 'unit', reason: 'unknown field of a sample' },
+  ]);
+  assert.equal((await call('/api/v1/vms')).json.vms.length, before, 'nothing stored');
+});
+
+test('body limits are enforced while streaming: a chunked upload is cut off at the limit; other JSON bodies too', async () => {
+  const { request } = await import('node:http');
+  const before = (await call('/api/v1/vms')).json.vms.length;
+  // No Content-Length (chunked transfer): 16 KiB chunks against a 64 KiB limit. The server must answer while the
+  // upload is still going (it never ends unless the server answers first), not after buffering all of it.
+  let ended = false;
+  const res = await new Promise<{ status: number; body: string; sentKiB: number }>((resolve, reject) => {
+    let sent = 0;
+    let answered = false;
+    const req = request(
+      `${url}/api/v1/ingest`,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+      (r) => {
+        answered = true;
+        let body = '';
+        r.on('data', (d) => {
+          body += d;
+        });
+        r.on('end', () => {
+          req.destroy();
+          resolve({ status: r.statusCode ?? 0, body, sentKiB: sent * 16 });
+        });
+      },
+    );
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
+    const item = JSON.stringify(snap('chunk-01', 1));
+    const chunk = Array.from({ length: Math.ceil(16_384 / (item.length + 1)) }, () => item).join(',');
+    req.write('[');
+    const next = () => {
+      if (answered) return;
+      if (sent === 256) {
+        ended = true;
+        req.end(']');
+        return;
+      }
+      req.write(`${sent ? ',' : ''}${chunk}`, () => setTimeout(next, 5));
+      sent++;
+    };
+    next();
+  });
+  assert.equal(ended, false, `answered only after the whole upload (${res.sentKiB} KiB)`);
+  assert.equal(res.status, 413, res.body);
+  assert.equal(JSON.parse(res.body).error.code, 'too_large');
+  assert.equal((await call('/api/v1/vms')).json.vms.length, before);
+  // Small JSON bodies (silences, acks, rules) have a limit as well.
+  const big = await call('/api/v1/silences', {
+    method: 'POST',
+    json: { matchers: ['vm=x'], reason: 'x'.repeat(70_000) },
+  });
+  assert.equal(big.status, 413);
+  assert.equal(big.json.error.code, 'too_large');
+});
+
 test('ingest of JSON samples and Prometheus text; series query and CSV export', async () => {
   const s = await call('/api/v1/ingest', {
     method: 'POST',
@@ -157,6 +234,28 @@ test('ingest of JSON samples and Prometheus text; series query and CSV export', 
   });
   assert.equal(p.status, 200, p.text);
   assert.equal(p.json.accepted, 1);
+  // NaN/Inf values are valid exposition but not storable: dropped and counted, the rest accepted.
+  const nan = await call('/api/v1/ingest?vm=web-01', {
+    method: 'POST',
+    body: `rpc_latency_seconds{quantile="0.5"} NaN ${T0 + 60_000}\nrpc_up 1 ${T0 + 60_000}\nrpc_max +Inf\n`,
+    headers: { 'content-type': 'text/plain' },
+  });
+  assert.equal(nan.status, 200, nan.text);
+  assert.deepEqual(nan.json, { accepted: 1, outcomes: 0, dropped: 2 });
+  const onlyNan = await call('/api/v1/ingest', {
+    method: 'POST',
+    body: 'x NaN\n',
+    headers: { 'content-type': 'text/plain' },
+  });
+  assert.equal(onlyNan.status, 400);
+  assert.match(onlyNan.json.error.details.issues[0].reason, /1 NaN\/Inf dropped/);
+  const promBounds = await call('/api/v1/ingest?vm=web-01', {
+    method: 'POST',
+    body: 'cpu_percent 500\n',
+    headers: { 'content-type': 'text/plain' },
+  });
+  assert.equal(promBounds.status, 400);
+  assert.equal(promBounds.json.error.details.issues[0].reason, 'cpu_percent must be between 0 and 100');
   const badProm = await call('/api/v1/ingest', {
     method: 'POST',
     body: 'ok 1\nbroken{ 2\n',
