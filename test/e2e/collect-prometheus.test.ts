@@ -167,7 +167,7 @@ test('real node_exporter page: bytes per interval from physical devices only (lo
   const physicalCount = (family: string) =>
     real.split('\n').filter((l) => {
       const m = COUNTER.exec(l);
-      const device = m && /device="([^"]+)"/.exec(m[2]!)?.[1];
+      const device = m ? /device="([^"]+)"/.exec(m[2]!)?.[1] : undefined;
       return m?.[1] === family && device !== undefined && physical(family, device);
     }).length;
   // Second page: every physical device moved by 1 MB, loopback/virtual/partition devices by 1 TB, 60 s later.
