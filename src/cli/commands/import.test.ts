@@ -34,3 +34,65 @@ test('a bad row names FILE:LINE and column, and nothing is written', async () =>
   );
   assert.equal((await store.listVms()).length, 0);
 });
+
+test('bad input is refused with FILE:LINE and the column, before anything is written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-imp-'));
+  const header = 'timestamp,vm_name,cpu_percent';
+  const cases: [string, RegExp][] = [
+    [
+      `${header}\n2026-02-30T00:00:00Z,web-01,5\n`,
+      /^c\.csv:2: column timestamp: no such date 2026-02-30, got "2026-02-30T00:00:00Z"$/,
+    ],
+    [`${header}\n2026-01-07,web-01,5\n`, /^c\.csv:2: column timestamp: expected an ISO-8601 time/],
+    [`${header}\n2026-01-07T00:00:00Z,web-01,0x10\n`, /^c\.csv:2: column cpu_percent: expected a number, got "0x10"$/],
+    [`${header}\n2026-01-07T00:00:00Z,web-01, 7 \n`, /^c\.csv:2: column cpu_percent: expected a number, got " 7 "$/],
+    [`${header}\n2026-01-07T00:00:00Z,web 01,5\n`, /^c\.csv:2: column vm_name: expected 1-64 letters.*got "web 01"$/],
+    [`${header}\n2026-01-07T00:00:00Z,,5\n`, /^c\.csv:2: column vm_name: expected 1-64 letters.*got ""$/],
+    [`${header},cpu_percent\n`, /^c\.csv:1: column "cpu_percent" appears twice in the header \(columns 3 and 4\)$/],
+    [`${header}\n2026-01-07T00:00:00Z,web-01,"5\n`, /^c\.csv:2: malformed CSV: a quoted field is never closed$/],
+    [`${header}\n2026-01-07T00:00:00Z,web-01\n`, /^c\.csv:2: expected 3 fields, got 2$/],
+  ];
+  for (const [text, re] of cases) {
+    writeFileSync(join(dir, 'c.csv'), text);
+    const store = new MemoryStore();
+    await assert.rejects(importCsv(store, join(dir, 'c.csv'), 'c.csv'), (e: Error) => {
+      assert.equal(e.name, 'UserError', e.stack);
+      assert.match(e.message, re);
+      return true;
+    });
+    assert.equal((await store.listVms()).length, 0, text);
+  }
+  await assert.rejects(importCsv(new MemoryStore(), join(dir, 'missing.csv'), 'missing.csv'), {
+    name: 'UserError',
+    message: 'cannot read missing.csv: no such file',
+    exitCode: 2,
+  });
+  await assert.rejects(importCsv(new MemoryStore(), dir, 'somedir'), {
+    message: 'cannot read somedir: is a directory, not a CSV file',
+  });
+});
+
+test('a BOM, CRLF lines and times without a zone (UTC) import; an error message with a line break round-trips', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-imp-'));
+  writeFileSync(
+    join(dir, 'd.csv'),
+    '\uFEFFtimestamp,vm_name,cpu_percent,success,error_message\r\n' +
+      '2026-01-07T22:00:00,web-01,1.5,true,\r\n' +
+      '2026-01-07T23:00:00Z,web-01,,false,"ssh: handshake failed\nConnection reset, ""peer"""\r\n',
+  );
+  const store = new MemoryStore();
+  assert.deepEqual(await importCsv(store, join(dir, 'd.csv'), 'd.csv'), { rows: 2, samples: 1 });
+  const rows = await historyRows(store, { vm: 'web-01', now: NOW, days: 7, resolution: 'raw' });
+  assert.deepEqual(
+    rows.map((r) => [r.ts, r.cpu_percent, r.errorMessage]),
+    [
+      [Date.UTC(2026, 0, 7, 22), 1.5, null],
+      [Date.UTC(2026, 0, 7, 23), null, 'ssh: handshake failed\nConnection reset, "peer"'],
+    ],
+  );
+  const exported = historyCsv(rows);
+  writeFileSync(join(dir, 'e.csv'), exported);
+  const again = new MemoryStore();
+  await importCsv(again, join(dir, 'e.csv'), 'e.csv');
+  assert.equal(historyCsv(await historyRows(again, { vm: 'web-01', now: NOW, days: 7, resolution: 'raw' })), exported);
+});

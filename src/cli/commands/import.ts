@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.ts';
+import { VM_NAME_RE } from '../../model/metrics.ts';
 import type { CollectionOutcome } from '../../model/outcome.ts';
 import type { Sample } from '../../model/sample.ts';
-import { CSV_COLUMNS, parseCsvLine } from '../../store/csv.ts';
+import { CSV_COLUMNS, CsvSyntaxError, csvRecords, parseDecimal, parseIsoTimestamp } from '../../store/csv.ts';
 import type { Store } from '../../store/store.ts';
 import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
 import { progressBar } from '../format/progress.ts';
@@ -14,15 +14,21 @@ import { openMetricsStore } from './collect.ts';
 const METRIC_COLUMNS = CSV_COLUMNS.slice(2, 9);
 const KNOWN = new Set<string>([...CSV_COLUMNS, 'resource_group']);
 
+const READ_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory, not a CSV file',
+  EACCES: 'permission denied',
+};
+
+/** The file's CSV records; a missing or unreadable file and malformed CSV are UserErrors naming FILE[:LINE]. */
 async function* records(path: string, name: string): AsyncGenerator<{ line: number; fields: string[] }> {
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  let n = 0;
-  for await (const text of rl) {
-    n++;
-    if (text === '') continue;
-    const fields = parseCsvLine(text);
-    if (!fields) throw new UserError(`${name}:${n}: malformed CSV (unclosed or misplaced quote)`);
-    yield { line: n, fields };
+  try {
+    yield* csvRecords(createReadStream(path));
+  } catch (e) {
+    if (e instanceof CsvSyntaxError) throw new UserError(`${name}:${e.line}: ${e.message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && code in READ_ERRORS) throw new UserError(`cannot read ${name}: ${READ_ERRORS[code]}`);
+    throw e;
   }
 }
 
@@ -36,13 +42,14 @@ function toBatch(
   if (f.length !== header.length)
     throw new UserError(`${name}:${line}: expected ${header.length} fields, got ${f.length}`);
   const get = (c: string) => f[header.indexOf(c)];
-  const ts = Date.parse(get('timestamp') ?? '');
-  if (!/^\d{4}-\d\d-\d\dT/.test(get('timestamp') ?? '') || Number.isNaN(ts))
-    throw new UserError(
-      `${name}:${line}: column timestamp: expected an ISO-8601 time, got ${JSON.stringify(get('timestamp'))}`,
-    );
+  const ts = parseIsoTimestamp(get('timestamp') ?? '');
+  if (typeof ts === 'string')
+    throw new UserError(`${name}:${line}: column timestamp: ${ts}, got ${JSON.stringify(get('timestamp'))}`);
   const vm = get('vm_name') ?? '';
-  if (vm === '') throw new UserError(`${name}:${line}: column vm_name: expected a VM name, got ""`);
+  if (!VM_NAME_RE.test(vm))
+    throw new UserError(
+      `${name}:${line}: column vm_name: expected 1-64 letters, digits, ".", "_" or "-" (starting with a letter or digit), got ${JSON.stringify(vm)}`,
+    );
   const rg = get('resource_group');
   const labels: Record<string, string> = { vm, source: 'import', tenant: 'default' };
   if (rg) labels.resource_group = rg;
@@ -50,9 +57,8 @@ function toBatch(
   for (const m of METRIC_COLUMNS) {
     const raw = get(m);
     if (raw === undefined || raw === '') continue;
-    const v = Number(raw);
-    if (!Number.isFinite(v))
-      throw new UserError(`${name}:${line}: column ${m}: expected a number, got ${JSON.stringify(raw)}`);
+    const v = parseDecimal(raw);
+    if (v === null) throw new UserError(`${name}:${line}: column ${m}: expected a number, got ${JSON.stringify(raw)}`);
     samples.push({ metric: m, labels, ts, value: v });
   }
   let outcome: CollectionOutcome | null = null;
@@ -96,9 +102,14 @@ export async function importCsv(
     for await (const { line, fields } of records(path, name)) {
       if (!header) {
         header = fields;
-        for (const c of header)
+        for (const [i, c] of header.entries()) {
           if (!KNOWN.has(c))
             throw new UserError(`${name}:${line}: unknown column "${c}" (expected ${[...KNOWN].join(', ')})`);
+          if (header.indexOf(c) !== i)
+            throw new UserError(
+              `${name}:${line}: column "${c}" appears twice in the header (columns ${header.indexOf(c) + 1} and ${i + 1})`,
+            );
+        }
         for (const c of ['timestamp', 'vm_name'])
           if (!header.includes(c)) throw new UserError(`${name}:${line}: missing required column ${c}`);
         continue;
