@@ -96,3 +96,33 @@ test('a BOM, CRLF lines and times without a zone (UTC) import; an error message 
   await importCsv(again, join(dir, 'e.csv'), 'e.csv');
   assert.equal(historyCsv(await historyRows(again, { vm: 'web-01', now: NOW, days: 7, resolution: 'raw' })), exported);
 });
+
+test('a write that fails part way says how many rows were stored; maintenance runs at the 20 ms budget', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-imp-'));
+  const lines = ['timestamp,vm_name,cpu_percent'];
+  for (let i = 0; i < 12_000; i++)
+    lines.push(`${new Date(NOW - 86_400_000 + i * 1000).toISOString()},web-01,${i % 100}`);
+  writeFileSync(join(dir, 'big.csv'), `${lines.join('\n')}\n`);
+  const store = new MemoryStore();
+  let writes = 0;
+  const budgets: (number | undefined)[] = [];
+  const failing = Object.assign(Object.create(store) as MemoryStore, {
+    write: async (...args: Parameters<MemoryStore['write']>) => {
+      if (++writes === 3) throw new Error('database is locked');
+      return store.write(...args);
+    },
+  });
+  await assert.rejects(importCsv(failing, join(dir, 'big.csv'), 'big.csv'), {
+    name: 'UserError',
+    message: 'big.csv: the import stopped after 10000 of 12000 rows were stored (up to line 10001): database is locked',
+    exitCode: 1,
+  });
+  const ok = Object.assign(Object.create(store) as MemoryStore, {
+    maintain: async (now: number, budgetMs?: number) => {
+      budgets.push(budgetMs);
+      return store.maintain(now, budgetMs);
+    },
+  });
+  await importCsv(ok, join(dir, 'big.csv'), 'big.csv');
+  assert.ok(budgets.length > 0 && budgets.every((b) => b === undefined || b <= 20), String(budgets));
+});

@@ -7,7 +7,7 @@ import type { CollectionOutcome } from '../../model/outcome.ts';
 import type { Sample } from '../../model/sample.ts';
 import { CSV_COLUMNS, CsvSyntaxError, csvRecords, parseDecimal, parseIsoTimestamp } from '../../store/csv.ts';
 import type { Store } from '../../store/store.ts';
-import { type CliIo, loadEffectiveConfig, UserError } from '../context.ts';
+import { type CliIo, EXIT_FAILURE, loadEffectiveConfig, UserError } from '../context.ts';
 import { progressBar } from '../format/progress.ts';
 import { openMetricsStore } from './collect.ts';
 
@@ -80,8 +80,10 @@ function toBatch(
 }
 
 /**
- * Validates the whole file first, then writes it in batches; nothing is written if any row is bad.
- * Finally compacts what was written, so other processes sharing the store (a running `vigil up`) see it.
+ * Validates the whole file first, then writes it in batches of 5,000 samples, each its own transaction: nothing is
+ * written if any row is bad, but a failure or a crash during the write leaves the batches before it stored (the
+ * error says how many rows; docs/storage.md). Finally compacts what was written in steps of the production
+ * maintenance budget, so a running `vigil up` never waits long for the write lock.
  */
 export async function importCsv(
   store: Store,
@@ -99,6 +101,23 @@ export async function importCsv(
     let samples: Sample[] = [];
     let outcomes: CollectionOutcome[] = [];
     let total = 0;
+    let stored = 0;
+    let storedLine = 0;
+    let lastLine = 0;
+    const flush = async () => {
+      try {
+        await store.write(samples, outcomes);
+      } catch (e) {
+        throw new UserError(
+          `${name}: the import stopped after ${stored} of ${totalRows} rows were stored${stored > 0 ? ` (up to line ${storedLine})` : ''}: ${(e as Error).message}`,
+          EXIT_FAILURE,
+        );
+      }
+      stored = rows;
+      storedLine = lastLine;
+      samples = [];
+      outcomes = [];
+    };
     for await (const { line, fields } of records(path, name)) {
       if (!header) {
         header = fields;
@@ -116,23 +135,22 @@ export async function importCsv(
       }
       const b = toBatch(name, line, header, fields);
       rows++;
+      lastLine = line;
       total += b.samples.length;
       if (pass === 'write') {
         samples.push(...b.samples);
         if (b.outcome) outcomes.push(b.outcome);
         if (samples.length >= 5000) {
-          await store.write(samples, outcomes);
-          samples = [];
-          outcomes = [];
+          await flush();
           onProgress?.(rows, totalRows);
         }
       }
     }
     if (!header) throw new UserError(`${name}: empty file (expected a header line)`);
     if (pass === 'write') {
-      if (samples.length > 0 || outcomes.length > 0) await store.write(samples, outcomes);
+      if (samples.length > 0 || outcomes.length > 0) await flush();
       onProgress?.(rows, totalRows);
-      for (let step = 0; step < 1_000_000 && (await store.maintain(now(), 200)).more; step++);
+      for (let step = 0; step < 1_000_000 && (await store.maintain(now())).more; step++);
       return { rows, samples: total };
     }
     totalRows = rows;
