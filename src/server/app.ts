@@ -107,9 +107,16 @@ export interface VmUpdate {
   resourceGroup: string | null;
   source: string | null;
   tenant: string;
+  /** The VM's labels (resource_group, source, tenant, tags…; without `vm`), so tag filters match live rows too. */
+  labels: Labels;
   metrics: Record<string, number>;
   success?: boolean;
   errorMessage?: string | null;
+}
+
+function vmLabels(labels: Labels): Labels {
+  const { vm: _vm, ...rest } = labels;
+  return rest;
 }
 
 export function vmUpdates(samples: readonly Sample[], outcomes: readonly CollectionOutcome[]): VmUpdate[] {
@@ -123,6 +130,7 @@ export function vmUpdates(samples: readonly Sample[], outcomes: readonly Collect
         resourceGroup: labels.resource_group ?? null,
         source: labels.source ?? null,
         tenant: tenantOf(labels),
+        labels: vmLabels(labels),
         metrics: {},
       };
       by.set(vm, u);

@@ -9,6 +9,84 @@ export function openApiDocument() {
     schema: { type: 'string' },
   });
   const ok = (description: string) => ({ description, content: { 'application/json': {} } });
+  const path = (name: string, description: string) => ({
+    name,
+    in: 'path',
+    required: true,
+    description,
+    schema: { type: 'string' },
+  });
+  const alertId = [path('id', 'alert id or fingerprint')];
+  const ruleName = [path('name', 'rule name')];
+  const body = (schema: Record<string, unknown>, required = false) => ({
+    required,
+    content: { 'application/json': { schema } },
+  });
+  const notesBody = body({
+    type: 'object',
+    additionalProperties: false,
+    properties: { notes: { type: ['string', 'null'] } },
+  });
+  const labels = { type: 'object', additionalProperties: { type: 'string' } };
+  const pct = { type: ['number', 'null'], minimum: 0, maximum: 100 };
+  const bytes = { type: ['number', 'null'], minimum: 0 };
+  const timestamp = {
+    oneOf: [
+      { type: 'number', description: 'epoch ms' },
+      { type: 'string', format: 'date-time' },
+    ],
+  };
+  const snapshot = {
+    type: 'object',
+    description: "A VM snapshot (the seed's VMMetric); unknown fields are refused",
+    additionalProperties: false,
+    required: ['vm_name'],
+    properties: {
+      vm_name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+      timestamp,
+      cpu_percent: pct,
+      memory_percent: pct,
+      disk_percent: pct,
+      disk_read_bytes: bytes,
+      disk_write_bytes: bytes,
+      network_in_bytes: bytes,
+      network_out_bytes: bytes,
+      success: { type: 'boolean' },
+      error_message: { type: ['string', 'null'] },
+      resource_group: { type: 'string' },
+      labels,
+    },
+  };
+  const sample = {
+    type: 'object',
+    description: 'One sample; standard metric names keep the snapshot bounds; unknown fields are refused',
+    additionalProperties: false,
+    required: ['metric', 'value'],
+    properties: {
+      metric: { type: 'string', pattern: '^[A-Za-z_:][A-Za-z0-9_:]*$' },
+      labels,
+      value: { type: 'number' },
+      timestamp,
+    },
+  };
+  const ruleFields = {
+    type: 'object',
+    description:
+      'Rule fields as in the config file (metric, comparison, threshold, for, severity, enabled, match, notification_channels, labels, annotations, …)',
+    properties: {
+      type: { enum: ['threshold', 'no_data', 'anomaly', 'pattern'] },
+      metric: { type: 'string' },
+      comparison: { enum: ['>', '>=', '<', '<=', '==', '!='] },
+      threshold: { type: 'number' },
+      for: { type: 'string', examples: ['5m'] },
+      severity: { enum: ['info', 'warning', 'critical', 'emergency', 'auto'] },
+      enabled: { type: 'boolean' },
+      match: labels,
+      notification_channels: { type: 'array', items: { type: 'string' } },
+      labels,
+      annotations: labels,
+    },
+  };
   const range = [
     q('from', 'epoch ms or ISO-8601'),
     q('to', 'epoch ms or ISO-8601 (default now)'),
@@ -40,12 +118,27 @@ export function openApiDocument() {
     },
     security: [{ bearer: [] }],
     paths: {
-      '/health': { get: { summary: 'Liveness', responses: { 200: ok('ok') } } },
+      '/health': { get: { summary: 'Liveness (never needs a token)', security: [], responses: { 200: ok('ok') } } },
+      '/api/v1/health': { get: { summary: 'Liveness (alias of /health)', security: [], responses: { 200: ok('ok') } } },
       '/status': {
-        get: { summary: 'Sources, last cycle, store size, alert counts, version', responses: { 200: ok('status') } },
+        get: {
+          summary: 'Sources, last cycle, store size, alert counts, version (a token once tokens exist)',
+          responses: { 200: ok('status'), 401: err },
+        },
       },
+      '/api/v1/status': { get: { summary: 'Alias of /status', responses: { 200: ok('status'), 401: err } } },
       '/metrics': {
-        get: { summary: "Vigil's own metrics (Prometheus text)", responses: { 200: { description: 'text/plain' } } },
+        get: {
+          summary: "Vigil's own metrics (Prometheus text; open, for scrapers)",
+          security: [],
+          responses: { 200: { description: 'text/plain' } },
+        },
+      },
+      '/api/v1/metrics': {
+        get: { summary: 'Alias of /metrics', security: [], responses: { 200: { description: 'text/plain' } } },
+      },
+      '/api/v1/openapi.json': {
+        get: { summary: 'This document', responses: { 200: ok('OpenAPI 3.1') } },
       },
       '/api/v1/whoami': {
         get: { summary: 'The caller: role and tenant', responses: { 200: ok('identity'), 401: err } },
@@ -60,7 +153,7 @@ export function openApiDocument() {
       '/api/v1/vms/{vm}': {
         get: {
           summary: 'One VM',
-          parameters: [{ name: 'vm', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [path('vm', 'VM name')],
           responses: { 200: ok('row'), 404: err },
         },
       },
@@ -98,7 +191,30 @@ export function openApiDocument() {
         post: {
           summary:
             'Push metrics: JSON VM snapshots or samples (one or an array), or Prometheus text (text/plain; labels vm, resource_group, source from the query string). All or nothing. Role operator.',
-          responses: { 200: ok('{accepted, outcomes}'), 400: err, 403: err, 413: err, 415: err },
+          parameters: [
+            q('vm', 'Prometheus text: label added to every sample'),
+            q('resource_group', 'Prometheus text: label added to every sample'),
+            q('source', 'Prometheus text: label added to every sample'),
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: [snapshot, sample, { type: 'array', minItems: 1, items: { oneOf: [snapshot, sample] } }],
+                },
+              },
+              'text/plain': { schema: { type: 'string', description: 'Prometheus text exposition format' } },
+              'application/openmetrics-text': { schema: { type: 'string' } },
+            },
+          },
+          responses: {
+            200: ok('{accepted, outcomes, dropped} (dropped: NaN/Inf Prometheus values)'),
+            400: err,
+            403: err,
+            413: err,
+            415: err,
+          },
         },
       },
       '/api/v1/events': {
@@ -115,44 +231,84 @@ export function openApiDocument() {
           responses: { 200: ok('{alerts}'), 503: err },
         },
       },
-      '/api/v1/alerts/{id}': { get: { summary: 'One active alert', responses: { 200: ok('alert'), 404: err } } },
+      '/api/v1/alerts/{id}': {
+        get: {
+          summary: 'One alert (active or stored) with its transition history',
+          parameters: alertId,
+          responses: { 200: ok('alert with history'), 404: err },
+        },
+      },
       '/api/v1/alerts/{id}/ack': {
         post: {
           summary: 'Acknowledge (operator); body {notes}',
+          parameters: alertId,
+          requestBody: notesBody,
           responses: { 200: ok('alert'), 403: err, 404: err, 409: err },
         },
       },
       '/api/v1/alerts/{id}/resolve': {
         post: {
           summary: 'Resolve by hand (operator); body {notes}',
+          parameters: alertId,
+          requestBody: notesBody,
           responses: { 200: ok('alert'), 403: err, 404: err, 409: err },
         },
       },
       '/api/v1/alerts/{id}/suppress': {
         post: {
           summary: 'Silence this alert (operator); body {notes, duration}',
+          parameters: alertId,
+          requestBody: body({
+            type: 'object',
+            properties: { notes: { type: ['string', 'null'] }, duration: { type: 'string', examples: ['24h'] } },
+          }),
           responses: { 200: ok('silence'), 403: err, 404: err },
         },
       },
-      '/api/v1/rules': { get: { summary: 'Alert rules in effect', responses: { 200: ok('{rules}'), 503: err } } },
+      '/api/v1/rules': {
+        get: { summary: "Alert rules in effect (the token's tenant's)", responses: { 200: ok('{rules}'), 503: err } },
+      },
       '/api/v1/rules/{name}': {
         put: {
-          summary:
-            'Add or replace a rule in the YAML config (admin of the default tenant); body: rule fields as in the config',
-          responses: { 200: ok('{rules}'), 400: err, 403: err, 503: err },
+          summary: "Add or replace a rule in the YAML config (admin; a tenant's admin writes its own tenant's rules)",
+          parameters: ruleName,
+          requestBody: body(ruleFields, true),
+          responses: { 200: ok('{rules}'), 400: err, 403: err, 409: err, 503: err },
         },
-        delete: { summary: 'Remove a rule from the config file', responses: { 200: ok('{rules}'), 404: err } },
+        patch: {
+          summary: 'Change some fields of a rule (admin); null removes a field',
+          parameters: ruleName,
+          requestBody: body(ruleFields, true),
+          responses: { 200: ok('{rules}'), 400: err, 403: err, 404: err, 503: err },
+        },
+        delete: {
+          summary: 'Remove a rule from the config file (admin)',
+          parameters: ruleName,
+          responses: { 200: ok('{rules}'), 403: err, 404: err },
+        },
       },
       '/api/v1/rules/{name}/enable': {
-        post: { summary: 'Enable a rule', responses: { 200: ok('{rules}'), 404: err } },
+        post: { summary: 'Enable a rule (admin)', parameters: ruleName, responses: { 200: ok('{rules}'), 404: err } },
       },
       '/api/v1/rules/{name}/disable': {
-        post: { summary: 'Disable a rule', responses: { 200: ok('{rules}'), 404: err } },
+        post: { summary: 'Disable a rule (admin)', parameters: ruleName, responses: { 200: ok('{rules}'), 404: err } },
       },
       '/api/v1/test-alert': {
         post: {
-          summary: 'Send a test notification (operator); body {channel?}',
-          responses: { 200: ok('{result}'), 503: err },
+          summary: 'Send a [TEST] notification through one or every configured channel (operator)',
+          requestBody: body({
+            type: 'object',
+            additionalProperties: false,
+            properties: { channel: { type: 'string', description: 'default: every configured channel' } },
+          }),
+          responses: {
+            200: ok('{ok, results: [{channel, ok, retryable, detail}]}'),
+            403: err,
+            404: err,
+            409: err,
+            502: err,
+            503: err,
+          },
         },
       },
       '/api/v1/alerts/history': {
@@ -163,14 +319,36 @@ export function openApiDocument() {
         },
       },
       '/api/v1/silences': {
-        get: { summary: 'Silences (all=true includes ended)', responses: { 200: ok('{silences}') } },
+        get: {
+          summary: 'Silences (all=true includes ended)',
+          parameters: [q('all', 'true to include ended silences')],
+          responses: { 200: ok('{silences}') },
+        },
         post: {
           summary: 'Add a silence (operator); body {matchers:["vm=web-01"], duration:"2h", reason}',
-          responses: { 201: ok('silence'), 400: err, 403: err },
+          requestBody: body(
+            {
+              type: 'object',
+              required: ['matchers'],
+              properties: {
+                matchers: { type: 'array', minItems: 1, items: { type: 'string', examples: ['vm=web-01'] } },
+                duration: { type: 'string', examples: ['2h'] },
+                startsAt: { type: 'number', description: 'epoch ms' },
+                endsAt: { type: 'number', description: 'epoch ms (instead of duration)' },
+                reason: { type: 'string' },
+              },
+            },
+            true,
+          ),
+          responses: { 201: ok('silence'), 400: err, 403: err, 413: err },
         },
       },
       '/api/v1/silences/{id}': {
-        delete: { summary: 'Expire a silence (operator)', responses: { 200: ok('silence'), 404: err } },
+        delete: {
+          summary: 'Expire a silence (operator)',
+          parameters: [path('id', 'silence id')],
+          responses: { 200: ok('silence'), 404: err },
+        },
       },
       '/api/v1/forecasts': {
         get: {

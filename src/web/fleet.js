@@ -61,13 +61,22 @@ function shown(r) {
   return true;
 }
 
-function render() {
+/** The rows to show, filtered and sorted as the controls say. */
+function visibleRows() {
   const rows = [...vms.values()].filter(shown);
   rows.sort((a, b) => {
     const x = key(a, sortKey);
     const y = key(b, sortKey);
-    return (x < y ? -1 : x > y ? 1 : 0) * sortDir;
+    return (x < y ? -1 : x > y ? 1 : 0) * sortDir || (a.vm < b.vm ? -1 : a.vm > b.vm ? 1 : 0);
   });
+  return rows;
+}
+
+/** VM names in the order the table shows them now. */
+let shownOrder = [];
+
+function render(rows = visibleRows()) {
+  shownOrder = rows.map((r) => r.vm);
   const html = rows
     .map((r) => `<tr data-vm="${esc(r.vm)}" class="${r.errorMessage ? 'err' : ''}">${cells(r)}</tr>`)
     .join('');
@@ -103,8 +112,8 @@ main.querySelector('thead').addEventListener('click', (e) => {
   sortKey = k;
   render();
 });
-for (const id of ['rg', 'src']) document.getElementById(id).addEventListener('change', render);
-document.getElementById('q').addEventListener('input', render);
+for (const id of ['rg', 'src']) document.getElementById(id).addEventListener('change', () => render());
+document.getElementById('q').addEventListener('input', () => render());
 
 let pending = false;
 function applyUpdates(updates) {
@@ -116,7 +125,7 @@ function applyUpdates(updates) {
         vm: u.vm,
         resourceGroup: u.resourceGroup,
         source: u.source,
-        labels: {},
+        labels: u.labels ?? {},
         metrics: {},
         spark: [],
         ts: null,
@@ -124,6 +133,10 @@ function applyUpdates(updates) {
       };
       vms.set(u.vm, r);
       added = true;
+    } else if (u.labels) {
+      r.labels = { ...r.labels, ...u.labels };
+      if (u.resourceGroup) r.resourceGroup = u.resourceGroup;
+      if (u.source) r.source = u.source;
     }
     if (Object.keys(u.metrics).length > 0) {
       r.metrics = { ...r.metrics, ...u.metrics };
@@ -149,6 +162,14 @@ function applyUpdates(updates) {
   pending = true;
   requestAnimationFrame(() => {
     pending = false;
+    // New values may move rows (sorted by a metric or by time) or move them in or out of the filter: then re-render
+    // the table; otherwise patch only the rows that changed.
+    const rows = visibleRows();
+    if (rows.length !== shownOrder.length || rows.some((r, i) => r.vm !== shownOrder[i])) {
+      for (const r of vms.values()) r.dirty = false;
+      render(rows);
+      return;
+    }
     for (const r of vms.values()) {
       if (!r.dirty) continue;
       r.dirty = false;

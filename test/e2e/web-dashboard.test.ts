@@ -153,6 +153,27 @@ test('fleet page: 1,000 VMs painted under a second, colours, ERROR row, filter, 
   process.stdout.write(`# live update visible after ${Date.now() - t0} ms\n`);
   assert.match((await cpuCell.getAttribute('class')) ?? '', /red/);
   await p.screenshot({ path: `${ARTIFACTS}/fleet-live.png` });
+
+  // Live updates re-sort: sorted by CPU descending, a VM whose CPU jumps moves to the top.
+  await p.click('th[data-k="cpu_percent"]');
+  await p.click('th[data-k="cpu_percent"]');
+  assert.equal(await p.locator('tbody tr').first().getAttribute('data-vm'), 'vm-0000');
+  await h.ingestor().ingest(snapshotSamples('vm-0500', 'rg-0', Date.now(), 97.5), [], 'collect');
+  await p.waitForFunction(() => document.querySelector('tbody tr')?.getAttribute('data-vm') === 'vm-0500', undefined, {
+    timeout: 1000,
+  });
+  // ... and re-filter: a tag that arrives live brings the row into a tag filter.
+  await p.fill('#q', 'canary');
+  assert.equal(await p.locator('tbody tr').count(), 0);
+  const tagged = (vm: string, extra: Record<string, string>) =>
+    snapshotSamples(vm, 'rg-3', Date.now(), 20).map((x) => ({ ...x, labels: { ...x.labels, ...extra } }));
+  await h.ingestor().ingest(tagged('vm-0003', { release: 'canary' }), [], 'collect');
+  await p.waitForSelector('tbody tr[data-vm="vm-0003"]', { timeout: 1000 });
+  // A VM first seen live carries its labels too.
+  await h.ingestor().ingest(tagged('live-01', { release: 'canary-2' }), [], 'collect');
+  await p.waitForSelector('tbody tr[data-vm="live-01"]', { timeout: 1000 });
+  assert.equal(await p.locator('tbody tr').count(), 2);
+  await p.screenshot({ path: `${ARTIFACTS}/fleet-live-filter.png` });
   await p.close();
 });
 
