@@ -226,9 +226,12 @@ export function createServer(deps: ServerDeps) {
       metrics.observe(route, c.req.method, c.res.status, (performance.now() - started) / 1000);
   });
 
-  // Authentication for the API (health, metrics and the static dashboard are open; the dashboard asks for a token).
-  app.use('/api/*', async (c, next) => {
-    if (!authRequired()) {
+  // Authentication for the API and /status (it shows sources and their errors). Liveness (`/health`,
+  // `/api/v1/health`), the scrape endpoint (`/metrics`, `/api/v1/metrics`) and the static dashboard stay open; the
+  // dashboard asks for a token.
+  const OPEN_PATHS = new Set(['/api/v1/health', '/api/v1/metrics']);
+  const authenticate = async (c: Context<Env>, next: () => Promise<void>) => {
+    if (!authRequired() || OPEN_PATHS.has(c.req.path)) {
       c.set('identity', LOCAL);
       return next();
     }
@@ -249,7 +252,9 @@ export function createServer(deps: ServerDeps) {
       allTenants: info.role === 'admin' && info.tenant === DEFAULT_TENANT,
     });
     return next();
-  });
+  };
+  app.use('/api/*', authenticate);
+  app.use('/status', authenticate);
 
   const audit = (c: Context<Env>, action: string, target: string, detail?: unknown) => {
     const id = c.get('identity');
@@ -273,7 +278,9 @@ export function createServer(deps: ServerDeps) {
     if (deps.alerts) {
       alerts = {};
       const now = deps.clock.now();
+      const id = c.get('identity');
       for (const a of deps.alerts.activeAlerts()) {
+        if (!visible(id, a.labels)) continue;
         const st = deps.alerts.statusOf(a, now);
         alerts[st] = (alerts[st] ?? 0) + 1;
       }

@@ -336,6 +336,16 @@ test('tokens: once one exists, the API needs it; roles and tenants are enforced'
   assert.equal(anon.json.error.code, 'unauthorized');
   assert.equal((await call('/api/v1/vms', { token: 'vgl_bogus_x' })).status, 401);
   assert.equal((await call('/health')).status, 200);
+  // Liveness and the scrape endpoint stay open; /status (sources and their errors) needs a token like the API.
+  assert.equal((await call('/api/v1/health')).status, 200);
+  assert.equal((await call('/metrics')).status, 200);
+  assert.equal((await call('/api/v1/metrics')).status, 200);
+  const anonStatus = await call('/status');
+  assert.equal(anonStatus.status, 401);
+  assert.equal(anonStatus.json.error.code, 'unauthorized');
+  assert.ok(!anonStatus.text.includes('sources'));
+  assert.equal((await call('/api/v1/status')).status, 401);
+  assert.equal((await call('/status', { token: viewer })).status, 200);
 
   // viewer reads but cannot write
   assert.equal((await call('/api/v1/vms', { token: viewer })).status, 200);
@@ -408,6 +418,10 @@ test('/status and /metrics', async () => {
   assert.equal(st.json.version, '0.1.0');
   assert.ok(st.json.samplesIngested > 0);
   assert.equal(st.json.authRequired, true);
+  // Alert counts are the caller's tenant's.
+  const total = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
+  assert.ok(total((await call('/status', { token: admin })).json.alerts) > 0);
+  assert.equal(total((await call('/status', { token: viewerB })).json.alerts), 0);
 
   // Two collection cycles of one source, as the engine records them.
   const source = (failures: number, apiCalls: number) => ({
