@@ -60,6 +60,28 @@ test('env interpolation: ${VAR} and ${VAR:-default}', () => {
   assert.equal(cfg.storage.url, 'postgres://x/y');
 });
 
+test('a whole ${VAR} reference reads as the number or boolean the field wants; text stays text', () => {
+  const text = [
+    'notification_config:',
+    '  email:',
+    '    enabled: ${MAIL_ON}',
+    '    smtp_host: mail.example.com',
+    '    smtp_port: ${SMTP_PORT}',
+    '    password: ${SMTP_PASSWORD}',
+    '    from_address: a@example.com',
+    '    to_addresses: [b@example.com]',
+    '',
+  ].join('\n');
+  const env = { MAIL_ON: 'true', SMTP_PORT: '2525', SMTP_PASSWORD: '123456' };
+  const email = parseConfigText(text, 'vigil.yaml', { env, home: '/h' }).notification_config.email!;
+  assert.equal(email.smtp_port, 2525);
+  assert.equal(email.enabled, true);
+  assert.equal(email.password, '123456', 'a digits-only secret stays a string');
+  const bad = errorOf(text, 'vigil.yaml', { ...env, SMTP_PORT: '25x', MAIL_ON: 'yes' });
+  assert.match(bad, /vigil\.yaml:5:16 notification_config\.email\.smtp_port: expected a number, got "25x"/);
+  assert.match(bad, /vigil\.yaml:3:14 notification_config\.email\.enabled: expected true or false, got "yes"/);
+});
+
 test('JSON config file', () => {
   const cfg = parseConfigText(
     JSON.stringify({ rules: [{ name: 'r', metric: 'cpu_percent', threshold: 1 }] }),

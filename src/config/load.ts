@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem, formatPath } from './errors.ts';
-import { interpolateEnv } from './interpolate.ts';
+import { coerceEnvScalar, interpolateEnv } from './interpolate.ts';
 import { isSecretKey } from './mask.ts';
 import { configObjectSchema, configSchema, type VigilConfig } from './schema.ts';
 import { channelNameIssues } from './sections/notifications.ts';
@@ -100,7 +100,10 @@ export function parseConfig(
   }
   const problems: ConfigProblem[] = [];
   // Channel names are cross-checked below, once the included files' rules and channels are merged in.
-  const result = configObjectSchema.safeParse(data, { reportInput: true });
+  let result = configObjectSchema.safeParse(data, { reportInput: true });
+  if (!result.success && coerceWholeReferences(data, main.whole, result.error.issues)) {
+    result = configObjectSchema.safeParse(data, { reportInput: true });
+  }
   if (!result.success) problems.push(...issuesToProblems(result.error.issues, main));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = result.data!;
@@ -190,6 +193,8 @@ interface ReadDocument {
   readonly doc: Document.Parsed;
   readonly lines: LineCounter;
   readonly data: unknown;
+  /** Paths whose value was one whole `${VAR}` reference (see interpolateEnv). */
+  readonly whole?: readonly PropertyKey[][];
 }
 
 function readDocument(text: string, file: string, env: Readonly<Record<string, string | undefined>>): ReadDocument {
@@ -210,7 +215,7 @@ function readDocument(text: string, file: string, env: Readonly<Record<string, s
     );
   }
   const read: ReadDocument = { file, doc, lines, data: doc.toJS({ maxAliasCount: 100 }) };
-  const { value, missing } = interpolateEnv(read.data, env);
+  const { value, missing, whole } = interpolateEnv(read.data, env);
   if (missing.length > 0) {
     throw new ConfigError(
       missing.map((m) => ({
@@ -220,7 +225,33 @@ function readDocument(text: string, file: string, env: Readonly<Record<string, s
       })),
     );
   }
-  return { ...read, data: value };
+  return { ...read, data: value, whole };
+}
+
+/**
+ * Where the schema wanted a number or boolean and got the text of a whole `${VAR}` reference, puts the typed value
+ * in its place. Returns whether anything changed (then the caller parses again).
+ */
+function coerceWholeReferences(
+  data: Record<string, unknown>,
+  whole: readonly PropertyKey[][] | undefined,
+  issues: readonly z.core.$ZodIssue[],
+): boolean {
+  if (!whole?.length) return false;
+  const keys = new Set(whole.map((p) => formatPath(p)));
+  let changed = false;
+  for (const issue of issues) {
+    if (issue.code !== 'invalid_type' || !keys.has(formatPath(issue.path))) continue;
+    const parent = issue.path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown>)?.[k], data);
+    const key = issue.path[issue.path.length - 1];
+    if (!parent || typeof parent !== 'object' || key === undefined) continue;
+    const text = (parent as Record<PropertyKey, unknown>)[key];
+    const typed = typeof text === 'string' ? coerceEnvScalar(text, String(issue.expected)) : undefined;
+    if (typed === undefined) continue;
+    (parent as Record<PropertyKey, unknown>)[key] = typed;
+    changed = true;
+  }
+  return changed;
 }
 
 function locate(read: ReadDocument, path: readonly PropertyKey[]): ConfigProblem {
