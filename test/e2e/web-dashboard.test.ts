@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,9 +10,10 @@ import type { Sample } from '../../src/model/index.ts';
 import { RulesFile } from '../../src/server/rules-file.ts';
 import { testServer } from '../../src/server/testing/harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, chromiumSkip } from '../fakes/peers.ts';
+
 const ARTIFACTS = 'test-artifacts';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (apt-get install chromium)`;
+const skip = chromiumSkip;
 
 // The rules page edits this config file through the rules API.
 const configDir = mkdtempSync(join(tmpdir(), 'vigil-web-'));
@@ -112,7 +113,9 @@ async function page(): Promise<Page> {
   return p;
 }
 
-test('fleet page: 1,000 VMs painted under a second, colours, ERROR row, filter, sort, live update', {
+// Speed (first paint under a second, live updates within one) is measured by `npm run bench -- web`; the bounds here
+// only catch a page that hangs, so a loaded CI machine cannot fail a correct page.
+test('fleet page: 1,000 VMs painted, colours, ERROR row, filter, sort, live update', {
   skip,
 }, async () => {
   const p = await page();
@@ -123,7 +126,7 @@ test('fleet page: 1,000 VMs painted under a second, colours, ERROR row, filter, 
   // From navigation start to the table painted with data (the page's own clock).
   const paintMs = Math.round(await p.evaluate(() => Number(document.body.dataset.readyAt)));
   assert.equal(await p.locator('tbody tr').count(), 1000);
-  assert.ok(paintMs < 1000, `first paint took ${paintMs} ms`);
+  assert.ok(paintMs < 10_000, `first paint took ${paintMs} ms`);
   process.stdout.write(
     `# fleet first paint with 1000 VMs: ${paintMs} ms after navigation start (${wallMs} ms wall incl. goto)\n`,
   );
@@ -140,7 +143,7 @@ test('fleet page: 1,000 VMs painted under a second, colours, ERROR row, filter, 
   await p.click('th[data-k="vm"]');
   await p.screenshot({ path: `${ARTIFACTS}/fleet.png` });
 
-  // Live: new data for vm-0000 appears within a second, without reload.
+  // Live: new data for vm-0000 appears without reload.
   await p.waitForFunction(() => document.getElementById('live')?.textContent?.includes('live'));
   const cpuCell = p.locator('tr[data-vm="vm-0000"] td.num').first();
   const t0 = Date.now();
@@ -148,7 +151,7 @@ test('fleet page: 1,000 VMs painted under a second, colours, ERROR row, filter, 
   await p.waitForFunction(
     () => document.querySelector('tr[data-vm="vm-0000"] td.num')?.textContent === '93.5%',
     undefined,
-    { timeout: 1000 },
+    { timeout: 10_000 },
   );
   process.stdout.write(`# live update visible after ${Date.now() - t0} ms\n`);
   assert.match((await cpuCell.getAttribute('class')) ?? '', /red/);
@@ -160,7 +163,7 @@ test('fleet page: 1,000 VMs painted under a second, colours, ERROR row, filter, 
   assert.equal(await p.locator('tbody tr').first().getAttribute('data-vm'), 'vm-0000');
   await h.ingestor().ingest(snapshotSamples('vm-0500', 'rg-0', Date.now(), 97.5), [], 'collect');
   await p.waitForFunction(() => document.querySelector('tbody tr')?.getAttribute('data-vm') === 'vm-0500', undefined, {
-    timeout: 1000,
+    timeout: 10_000,
   });
   // ... and re-filter: a tag that arrives live brings the row into a tag filter.
   await p.fill('#q', 'canary');
@@ -168,10 +171,10 @@ test('fleet page: 1,000 VMs painted under a second, colours, ERROR row, filter, 
   const tagged = (vm: string, extra: Record<string, string>) =>
     snapshotSamples(vm, 'rg-3', Date.now(), 20).map((x) => ({ ...x, labels: { ...x.labels, ...extra } }));
   await h.ingestor().ingest(tagged('vm-0003', { release: 'canary' }), [], 'collect');
-  await p.waitForSelector('tbody tr[data-vm="vm-0003"]', { timeout: 1000 });
+  await p.waitForSelector('tbody tr[data-vm="vm-0003"]', { timeout: 10_000 });
   // A VM first seen live carries its labels too.
   await h.ingestor().ingest(tagged('live-01', { release: 'canary-2' }), [], 'collect');
-  await p.waitForSelector('tbody tr[data-vm="live-01"]', { timeout: 1000 });
+  await p.waitForSelector('tbody tr[data-vm="live-01"]', { timeout: 10_000 });
   assert.equal(await p.locator('tbody tr').count(), 2);
   await p.screenshot({ path: `${ARTIFACTS}/fleet-live-filter.png` });
   await p.close();

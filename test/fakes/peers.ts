@@ -8,9 +8,22 @@ import { join } from 'node:path';
 
 export const SSHD = '/usr/sbin/sshd';
 export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
-export const sshdSkip =
-  existsSync(SSHD) && process.getuid?.() === 0 ? false : 'needs root and /usr/sbin/sshd (Debian openssh-server)';
-export const exporterSkip = existsSync(NODE_EXPORTER) ? false : 'needs prometheus-node-exporter (Debian package)';
+export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * A test's `skip` option when a real peer is missing: a reason on a developer's machine, but never under CI
+ * (`CI` set), where .ci/run installs every peer, so a missing install fails loudly instead of passing as skipped.
+ */
+export function skipWithout(present: boolean, reason: string): string | false {
+  return present || process.env.CI ? false : reason;
+}
+
+export const sshdSkip = skipWithout(
+  existsSync(SSHD) && process.getuid?.() === 0,
+  'needs root and /usr/sbin/sshd (Debian openssh-server)',
+);
+export const exporterSkip = skipWithout(existsSync(NODE_EXPORTER), 'needs prometheus-node-exporter (Debian package)');
+export const chromiumSkip = skipWithout(existsSync(CHROMIUM), `needs ${CHROMIUM} (Debian chromium)`);
 
 export async function freePort(): Promise<number> {
   const s = net.createServer();
