@@ -2,11 +2,10 @@
 // with data, the page's own clock) and the delay from an ingest to the new value on screen, in headless Chromium
 // against 127.0.0.1. `npm run bench -- web [--runs 7] [--updates 20]`. Needs /usr/bin/chromium.
 import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { systemClock } from '../src/clock.ts';
 import { type Sample, STANDARD_METRICS } from '../src/model/index.ts';
 import { testServer } from '../src/server/testing/harness.ts';
-import { CHROMIUM } from '../test/fakes/peers.ts';
+import { CHROMIUM, launchChromium } from '../test/fakes/peers.ts';
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -44,16 +43,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const h = testServer({ clock: systemClock });
   await h.ingestor().ingest(fleet(vms, Date.now()), [], 'collect');
   const { url, close } = await h.server.listen('127.0.0.1', 0);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const paint: number[] = [];
     for (let r = 0; r < runs; r++) {

@@ -1,4 +1,5 @@
 export * from './alert.ts';
+export * from './edit-distance.ts';
 export * from './labels.ts';
 export * from './metrics.ts';
 export * from './outcome.ts';

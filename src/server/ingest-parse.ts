@@ -1,4 +1,5 @@
 import { ExpositionError, parseExposition } from '../collect/prometheus/exposition.ts';
+import { editDistance } from '../model/edit-distance.ts';
 import {
   type CollectionOutcome,
   type Labels,
@@ -44,21 +45,6 @@ const SNAPSHOT_FIELDS: ReadonlySet<string> = new Set([
 ]);
 const SAMPLE_FIELDS: ReadonlySet<string> = new Set(['metric', 'labels', 'value', 'timestamp']);
 
-/** Edit distance, for "did you mean" on a misspelt field. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
-
 function unknownFields(
   it: Record<string, unknown>,
   known: ReadonlySet<string>,
@@ -68,7 +54,9 @@ function unknownFields(
   const out: IngestIssue[] = [];
   for (const k of Object.keys(it)) {
     if (known.has(k)) continue;
-    const near = [...known].filter((f) => distance(k, f) <= 2).sort((x, y) => distance(k, x) - distance(k, y))[0];
+    const near = [...known]
+      .filter((f) => editDistance(k, f) <= 2)
+      .sort((x, y) => editDistance(k, x) - editDistance(k, y))[0];
     out.push({
       index,
       field: k,

@@ -1,5 +1,5 @@
 // Alerts page: active alerts with ack / resolve / silence (shown to operators and admins) and active silences.
-import { ago, api, esc, live, nav } from './common.js';
+import { ago, api, createSilence, esc, live, nav } from './common.js';
 
 nav('alerts');
 const main = document.getElementById('main');
@@ -115,17 +115,8 @@ async function render() {
 main.addEventListener('submit', async (e) => {
   if (e.target.id !== 'new-silence') return;
   e.preventDefault();
-  const f = new FormData(e.target);
-  const matchers = String(f.get('matchers'))
-    .split(',')
-    .map((m) => m.trim())
-    .filter(Boolean);
   try {
-    await api('/api/v1/silences', {
-      method: 'POST',
-      body: { matchers, duration: f.get('duration'), reason: f.get('reason') },
-    });
-    e.target.reset();
+    await createSilence(e.target);
     await render();
   } catch (err) {
     alert(err.message);

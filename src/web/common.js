@@ -89,6 +89,20 @@ export function matcherText(m) {
   return `${m.name}${m.op}${m.value}`;
 }
 
+/** Creates a silence from a `new-silence` form (matchers comma-separated, duration, reason). */
+export async function createSilence(form) {
+  const f = new FormData(form);
+  const matchers = String(f.get('matchers'))
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  await api('/api/v1/silences', {
+    method: 'POST',
+    body: { matchers, duration: String(f.get('duration')).trim(), reason: f.get('reason') },
+  });
+  form.reset();
+}
+
 const PAGES = [
   ['fleet', '/', 'Fleet'],
   ['alerts', '/alerts', 'Alerts'],

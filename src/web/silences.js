@@ -1,5 +1,5 @@
 // Silences page: active (and scheduled) silences and expired ones; operators and admins add and expire them.
-import { ago, api, esc, live, matcherText, nav } from './common.js';
+import { ago, api, createSilence, esc, live, matcherText, nav } from './common.js';
 
 const main = document.getElementById('main');
 // The form is built once: re-rendering the lists never wipes what an operator is typing.
@@ -46,17 +46,8 @@ main.addEventListener('submit', async (e) => {
   if (e.target.id !== 'new-silence') return;
   e.preventDefault();
   errorLine.textContent = '';
-  const f = new FormData(e.target);
-  const matchers = String(f.get('matchers'))
-    .split(',')
-    .map((m) => m.trim())
-    .filter(Boolean);
   try {
-    await api('/api/v1/silences', {
-      method: 'POST',
-      body: { matchers, duration: String(f.get('duration')).trim(), reason: f.get('reason') },
-    });
-    e.target.reset();
+    await createSilence(e.target);
     await render();
   } catch (err) {
     errorLine.textContent = err.message;

@@ -3,14 +3,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { systemClock } from '../../src/clock.ts';
 import { parseConfigText } from '../../src/config/index.ts';
 import type { Sample } from '../../src/model/index.ts';
 import { RulesFile } from '../../src/server/rules-file.ts';
 import { testServer } from '../../src/server/testing/harness.ts';
 
-import { CHROMIUM, chromiumSkip } from '../fakes/peers.ts';
+import { chromiumSkip, launchChromium } from '../fakes/peers.ts';
 
 const ARTIFACTS = 'test-artifacts';
 const skip = chromiumSkip;
@@ -86,16 +86,7 @@ before(async () => {
   const l = await h.server.listen('127.0.0.1', 0);
   url = l.url;
   close = l.close;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

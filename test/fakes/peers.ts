@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
 
 export const SSHD = '/usr/sbin/sshd';
 export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
@@ -24,6 +25,20 @@ export const sshdSkip = skipWithout(
 );
 export const exporterSkip = skipWithout(existsSync(NODE_EXPORTER), 'needs prometheus-node-exporter (Debian package)');
 export const chromiumSkip = skipWithout(existsSync(CHROMIUM), `needs ${CHROMIUM} (Debian chromium)`);
+
+/** Debian's Chromium, headless, without the background connections this machine's closed network refuses. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
 
 export async function freePort(): Promise<number> {
   const s = net.createServer();

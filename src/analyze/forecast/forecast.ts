@@ -1,7 +1,7 @@
 // The seed forecast contract (S1/S6) over hourly points, with model selection by backtest and 80 % intervals.
 import type { Point } from '../../model/sample.ts';
 import { DAY_MS, HOUR_MS, linearFit, mannKendallZ, median } from '../trend.ts';
-import { type HourlyGrid, MODEL_NAMES, type ModelName, PREDICTORS } from './models.ts';
+import { type HourlyGrid, MODEL_NAMES, type ModelName, observed, PREDICTORS } from './models.ts';
 
 export type Trend = 'increasing' | 'decreasing' | 'stable';
 
@@ -183,14 +183,7 @@ export function backtest(grid: HourlyGrid, models: readonly ModelName[] = MODEL_
  * daily cycle gets exactly the plain least-squares slope.
  */
 export function historySlopePerDay(grid: HourlyGrid): number {
-  const xs: number[] = [];
-  const ys: number[] = [];
-  grid.values.forEach((v, i) => {
-    if (!Number.isNaN(v)) {
-      xs.push(i);
-      ys.push(v);
-    }
-  });
+  const { xs, ys } = observed(grid);
   if (xs.length < 2) return 0;
   let fit = linearFit(xs, ys);
   if (grid.values.length >= 48) {

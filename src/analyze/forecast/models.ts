@@ -26,7 +26,8 @@ export interface HourlyGrid {
 
 export type Predictor = (grid: HourlyGrid, steps: number) => Float64Array;
 
-function observed(grid: HourlyGrid): { xs: number[]; ys: number[] } {
+/** The hours of the grid that hold a value: their indexes and values. */
+export function observed(grid: HourlyGrid): { xs: number[]; ys: number[] } {
   const xs: number[] = [];
   const ys: number[] = [];
   grid.values.forEach((v, i) => {

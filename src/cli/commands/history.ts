@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.ts';
+import { editDistance } from '../../model/edit-distance.ts';
 import { isStandardMetric, STANDARD_METRICS, type StandardMetric } from '../../model/metrics.ts';
 import type { VmSnapshot } from '../../model/snapshot.ts';
 import { csvHeader, snapshotToCsv } from '../../store/csv.ts';
@@ -16,21 +17,8 @@ const DAY = 86_400_000;
 
 /** Names of known VMs closest to `name` (substring or small edit distance), for "did you mean". */
 export function nearNames(name: string, known: readonly string[], max = 5): string[] {
-  const dist = (a: string, b: string): number => {
-    const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = d[0]!;
-      d[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = d[j]!;
-        d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return d[b.length]!;
-  };
   return known
-    .map((k) => ({ k, d: k.includes(name) || name.includes(k) ? 0 : dist(name, k) }))
+    .map((k) => ({ k, d: k.includes(name) || name.includes(k) ? 0 : editDistance(name, k) }))
     .filter((x) => x.d <= Math.max(2, Math.floor(name.length / 2)))
     .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
     .slice(0, max)
