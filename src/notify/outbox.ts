@@ -64,8 +64,8 @@ export interface Outbox {
   staged(): StagedEvent[];
   /** Writes a group's rows (one, or one per recipient) and drops their staged events in one transaction. */
   enqueueGroup(batches: readonly Batch[], now: number): OutboxRow[];
-  /** Pending rows due at `now`, oldest first; only `channel`'s when given. */
-  due(now: number, limit: number, channel?: string): OutboxRow[];
+  /** Pending rows due at `now`, oldest first; only `channel`'s when given; never those in `exclude`. */
+  due(now: number, limit: number, channel?: string, exclude?: ReadonlySet<number>): OutboxRow[];
   /** Earliest next attempt among pending rows, or null. */
   nextDueAt(): number | null;
   /** Earliest next attempt of each channel's pending rows, leaving out `exclude` (rows being attempted). */
@@ -117,10 +117,14 @@ export class MemoryOutbox implements Outbox {
     this.rows.set(row.id, row);
     return row;
   }
-  due(now: number, limit: number, channel?: string): OutboxRow[] {
+  due(now: number, limit: number, channel?: string, exclude?: ReadonlySet<number>): OutboxRow[] {
     return [...this.rows.values()]
       .filter(
-        (r) => r.status === 'pending' && r.nextAttemptAt <= now && (channel === undefined || r.channel === channel),
+        (r) =>
+          r.status === 'pending' &&
+          r.nextAttemptAt <= now &&
+          (channel === undefined || r.channel === channel) &&
+          !exclude?.has(r.id),
       )
       .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id)
       .slice(0, limit);

@@ -322,7 +322,8 @@ test('channels deliver independently: a hanging channel never delays another; cl
       assert.ok(Date.now() - t0 < 1000, `fast message ${i + 1} took ${Date.now() - t0} ms`);
     }
     assert.ok(await waitFor(() => slow.received.length >= 3, 1000), 'the slow channel is attempted in parallel too');
-    assert.equal(outbox.counts().delivered, 3);
+    // A receiver has the message a moment before the pipeline records the answer.
+    assert.ok(await waitFor(() => outbox.counts().delivered === 3, 1000), 'the fast deliveries are recorded');
   } finally {
     stop.abort();
     await loop;

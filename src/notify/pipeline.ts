@@ -40,6 +40,9 @@ export interface PipelineOptions {
 /** How long a `notify test` row stays leased to the process that sends it. */
 export const TEST_LEASE_MS = 10 * 60_000;
 
+/** Due rows read per channel in one outbox query during a burst. */
+const READ_AHEAD = 32;
+
 export type HistoryFn = (alert: Alert, now: number) => readonly number[] | Promise<readonly number[]>;
 
 /** Most points a chart gets: longer histories are averaged into this many buckets. */
@@ -83,9 +86,11 @@ export class NotificationPipeline {
   private readonly logFn: (level: 'info' | 'warn' | 'error', message: string) => void;
   private readonly groups = new Map<string, Group>();
   private readonly inFlight = new Set<number>();
+  /** Due rows read from the outbox but not started yet, per channel, taken in order as slots free up. */
+  private readonly ahead = new Map<string, OutboxRow[]>();
   /** Attempts in flight per channel. */
   private readonly busy = new Map<string, number>();
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Set<Promise<unknown>>();
   /** Aborted when close() gives up waiting for attempts in flight. */
   private readonly stopping = new AbortController();
   private readonly closeGraceMs: number;
@@ -257,27 +262,40 @@ export class NotificationPipeline {
    * most one row and only once its interval has passed; the rest wait (never dropped). `skip` leaves rows out
    * (and collects the ones started).
    */
-  private dispatch(now: number, skip?: Set<number>): Promise<void>[] {
-    const started: Promise<void>[] = [];
-    for (const [name, at] of this.outbox.nextDueByChannel(this.inFlight)) {
+  private dispatch(now: number, skip?: Set<number>): Array<{ id: number; run: Promise<boolean> }> {
+    const started: Array<{ id: number; run: Promise<boolean> }> = [];
+    const free = (name: string) => this.width(this.channels.get(name)) - (this.busy.get(name) ?? 0);
+    // Channels with rows read ahead need no query; the outbox is asked only when a channel with a free slot has
+    // none, so a burst costs one read per READ_AHEAD rows, not one per attempt.
+    const due = new Map<string, number>();
+    for (const [name, rows] of this.ahead) if (rows.length > 0) due.set(name, now);
+    if ([...this.channels.keys()].some((n) => !due.has(n) && free(n) > 0) || due.size === 0) {
+      const held = new Set([...this.inFlight, ...[...this.ahead.values()].flat().map((r) => r.id)]);
+      for (const [name, at] of this.outbox.nextDueByChannel(held)) if (!due.has(name)) due.set(name, at);
+    }
+    for (const [name, at] of due) {
       if (at > now) continue;
       const ch = this.channels.get(name);
-      const busy = this.busy.get(name) ?? 0;
-      const free = this.width(ch) - busy;
-      if (free <= 0) continue;
+      const slots = free(name);
+      if (slots <= 0) continue;
       if (ch && ch.minIntervalMs > 0 && (this.readyAt.get(name) ?? 0) > now) continue;
-      const rows = this.outbox
-        .due(now, free + busy + (skip?.size ?? 0), name)
-        .filter((r) => !this.inFlight.has(r.id) && !skip?.has(r.id))
-        .slice(0, free);
-      for (const row of rows) {
+      let ahead = this.ahead.get(name) ?? [];
+      if (ahead.length === 0) {
+        ahead = this.outbox.due(now, Math.max(slots, READ_AHEAD), name, new Set([...this.inFlight, ...(skip ?? [])]));
+        this.ahead.set(name, ahead);
+      }
+      for (const row of ahead.splice(0, slots)) {
         skip?.add(row.id);
         this.inFlight.add(row.id);
         this.busy.set(name, (this.busy.get(name) ?? 0) + 1);
-        const run = (row.batch.kind === 'test' ? this.abandonTest(row) : this.attempt(row, ch))
+        // Resolves to whether the row may still be pending (a retryable failure): deliverDue keeps skipping those.
+        const run = (row.batch.kind === 'test' ? this.abandonTest(row).then(() => false) : this.attempt(row, ch))
           .then(
-            () => {},
-            (e: Error) => this.logFn('error', `notification to ${name} not recorded: ${e.message}`),
+            (r) => typeof r === 'object' && !r.ok && r.retryable,
+            (e: Error) => {
+              this.logFn('error', `notification to ${name} not recorded: ${e.message}`);
+              return true;
+            },
           )
           .finally(() => {
             this.inFlight.delete(row.id);
@@ -286,7 +304,7 @@ export class NotificationPipeline {
             this.wake?.abort();
           });
         this.running.add(run);
-        started.push(run);
+        started.push({ id: row.id, run });
       }
     }
     return started;
@@ -297,16 +315,19 @@ export class NotificationPipeline {
    * waits for those attempts. `nextWakeAt` says when to come back. For tests and one-shot tools; `run` is the loop.
    */
   async deliverDue(now: number): Promise<number> {
+    // Rows attempted in this call that are still pending (a retry due at once) are not attempted again; rows that
+    // left 'pending' are forgotten, so each query skips only those few, not every row seen so far.
     const seen = new Set<number>();
     const mine = new Set<Promise<void>>();
     let done = 0;
     for (;;) {
-      for (const p of this.dispatch(now, seen)) {
-        mine.add(p);
-        p.then(() => {
+      for (const { id, run } of this.dispatch(now, seen)) {
+        const p = run.then((mayBePending) => {
           done++;
           mine.delete(p);
+          if (!mayBePending) seen.delete(id);
         });
+        mine.add(p);
       }
       if (mine.size === 0) return done;
       await Promise.race(mine);

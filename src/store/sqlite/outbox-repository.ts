@@ -139,31 +139,51 @@ export class OutboxRepository implements Outbox {
     }
   }
 
-  due(now: number, limit: number, channel?: string): OutboxRow[] {
+  due(now: number, limit: number, channel?: string, exclude?: ReadonlySet<number>): OutboxRow[] {
+    // Rows being attempted are left out in SQL, so `limit` rows come back and no row is parsed only to be dropped.
+    const skip = JSON.stringify([...(exclude ?? [])]);
     const rows =
       channel === undefined
         ? this.db
             .prepare(
-              `SELECT * FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+              `SELECT * FROM notify_outbox WHERE status = 'pending' AND next_attempt_at <= ?
+                AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at, id LIMIT ?`,
             )
-            .all(now, limit)
+            .all(now, skip, limit)
         : this.db
             .prepare(
               `SELECT * FROM notify_outbox WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ?
-                ORDER BY next_attempt_at, id LIMIT ?`,
+                AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at, id LIMIT ?`,
             )
-            .all(channel, now, limit);
+            .all(channel, now, skip, limit);
     return (rows as unknown as Raw[]).map(toRow);
   }
 
   nextDueByChannel(exclude?: ReadonlySet<number>): Map<string, number> {
-    const rows = this.db
+    // Index walks, not a scan of every pending row: the channels with pending rows one index seek each (a loose
+    // index scan), then per channel its earliest row not being attempted.
+    const channels = this.db
       .prepare(
-        `SELECT channel, MIN(next_attempt_at) AS t FROM notify_outbox
-          WHERE status = 'pending' AND id NOT IN (SELECT value FROM json_each(?)) GROUP BY channel`,
+        `WITH RECURSIVE c(name) AS (
+           SELECT MIN(channel) FROM notify_outbox WHERE status = 'pending'
+           UNION ALL
+           SELECT (SELECT MIN(channel) FROM notify_outbox WHERE status = 'pending' AND channel > c.name)
+             FROM c WHERE c.name IS NOT NULL)
+         SELECT name FROM c WHERE name IS NOT NULL`,
       )
-      .all(JSON.stringify([...(exclude ?? [])])) as Array<{ channel: string; t: number }>;
-    return new Map(rows.map((r) => [r.channel, r.t]));
+      .all() as Array<{ name: string }>;
+    const first = this.db.prepare(
+      `SELECT next_attempt_at AS t FROM notify_outbox INDEXED BY notify_outbox_channel_due
+        WHERE status = 'pending' AND channel = ? AND id NOT IN (SELECT value FROM json_each(?))
+        ORDER BY next_attempt_at LIMIT 1`,
+    );
+    const skip = JSON.stringify([...(exclude ?? [])]);
+    const out = new Map<string, number>();
+    for (const { name } of channels) {
+      const r = first.get(name, skip) as { t: number } | undefined;
+      if (r) out.set(name, r.t);
+    }
+    return out;
   }
 
   nextDueAt(): number | null {
