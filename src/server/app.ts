@@ -6,7 +6,7 @@ import { forecastFleet, readFleetPatterns, scanAnomalies } from '../analyze/inde
 import type { VigilConfig } from '../config/index.ts';
 import type { Alert, CollectionOutcome, LabelMatcher, Labels, Sample } from '../model/index.ts';
 import { parseMatcher, STANDARD_METRICS } from '../model/index.ts';
-import { readFleet } from '../store/fleet.ts';
+import { type FleetRow, readFleet } from '../store/fleet.ts';
 import { DEFAULT_TENANT, type Role } from '../store/sqlite/auth-repository.ts';
 import { AGGREGATIONS, type Aggregation, type Resolution } from '../store/store.ts';
 import type { ServerDeps } from './deps.ts';
@@ -153,6 +153,8 @@ export function vmUpdates(samples: readonly Sample[], outcomes: readonly Collect
 
 /** Bodies other than ingest (acks, silences, rules) are small: at most this much (or the ingest limit if lower). */
 const JSON_BODY_MAX_BYTES = 1024 * 1024;
+/** How long one fleet read may answer listings when no new data arrived in this process. */
+const FLEET_CACHE_MS = 1_000;
 
 /**
  * Reads the request body, refusing with 413 as soon as it passes `limit` bytes: a too-large Content-Length before
@@ -406,11 +408,29 @@ export function createServer(deps: ServerDeps) {
     });
   });
 
+  // Every open dashboard polls or reloads the fleet; one store read serves them all until this process ingests
+  // new data or FLEET_CACHE_MS passes (writes by other processes, e.g. `vigil import`, show up within that).
+  let fleetCache: { at: number; rows: Promise<FleetRow[]> } | null = null;
+  deps.events.on('data', () => {
+    fleetCache = null;
+  });
+  const fleet = (): Promise<FleetRow[]> => {
+    const now = deps.clock.now();
+    if (!fleetCache || now - fleetCache.at >= FLEET_CACHE_MS || now < fleetCache.at) {
+      const rows = readFleet(deps.store, { staleMs: 15 * 60_000 });
+      fleetCache = { at: now, rows };
+      rows.catch(() => {
+        fleetCache = null;
+      });
+    }
+    return fleetCache.rows;
+  };
+
   app.get('/api/v1/vms', async (c) => {
     const id = c.get('identity');
     const rg = c.req.query('resource_group');
     const source = c.req.query('source');
-    const rows = (await readFleet(deps.store, { staleMs: 15 * 60_000 })).filter(
+    const rows = (await fleet()).filter(
       (r) => visible(id, r.labels) && (!rg || r.resourceGroup === rg) && (!source || r.source === source),
     );
     return c.json({ vms: rows });
@@ -418,7 +438,7 @@ export function createServer(deps: ServerDeps) {
 
   app.get('/api/v1/vms/:vm', async (c) => {
     const id = c.get('identity');
-    const row = (await readFleet(deps.store, { staleMs: 15 * 60_000 })).find((r) => r.vm === c.req.param('vm'));
+    const row = (await fleet()).find((r) => r.vm === c.req.param('vm'));
     if (!row || !visible(id, row.labels)) throw new ApiError(404, 'not_found', `no VM named "${c.req.param('vm')}"`);
     return c.json(row);
   });
