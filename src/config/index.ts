@@ -1,5 +1,6 @@
 export { formatDuration, parseDurationMs } from './duration.ts';
 export { ConfigError, type ConfigProblem, formatProblem } from './errors.ts';
+export { keepLayout } from './keep-layout.ts';
 export {
   findConfigPath,
   type LoadedConfig,

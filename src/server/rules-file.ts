@@ -1,13 +1,13 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { DEFAULT_RULE_INPUTS } from '../alerting/default-rules.ts';
-import { ConfigError, parseConfigText, type VigilConfig } from '../config/index.ts';
+import { ConfigError, keepLayout, parseConfigText, type VigilConfig } from '../config/index.ts';
 import { ApiError } from './errors.ts';
 
 /**
- * Rules CRUD on the YAML config file (as `vigil alert add|enable|disable` does): edits keep comments, the whole
- * result is validated as a config before the file is replaced atomically, and the new config is returned so the
- * caller can reload the rules in force.
+ * Rules CRUD on the YAML config file (as `vigil alert add|enable|disable` does): edits keep comments and every
+ * untouched line as written (keepLayout), the whole result is validated as a config before the file is replaced
+ * atomically, and the new config is returned so the caller can reload the rules in force.
  */
 export class RulesFile {
   private readonly path: string;
@@ -22,7 +22,8 @@ export class RulesFile {
   }
 
   private edit(change: (doc: ReturnType<typeof parseDocument>) => void): VigilConfig {
-    const doc = parseDocument(existsSync(this.path) ? readFileSync(this.path, 'utf8') : 'rules: []\n');
+    const original = existsSync(this.path) ? readFileSync(this.path, 'utf8') : 'rules: []\n';
+    const doc = parseDocument(original);
     if (doc.errors.length > 0)
       throw new ApiError(409, 'conflict', `${this.path}: ${doc.errors[0]!.message.split('\n')[0]}`);
     const rules = doc.get('rules', true);
@@ -30,7 +31,7 @@ export class RulesFile {
     if (!isSeq(rules) || rules.items.length === 0)
       doc.set('rules', doc.createNode(DEFAULT_RULE_INPUTS.map((r) => ({ ...r }))));
     change(doc);
-    const text = doc.toString();
+    const text = keepLayout(original, doc.toString());
     let config: VigilConfig;
     try {
       config = parseConfigText(text, this.path, { env: this.env, home: this.home });

@@ -5,7 +5,7 @@ import { type Document, isMap, isSeq, parseDocument } from 'yaml';
 import { DEFAULT_RULE_INPUTS, DEFAULT_RULES } from '../../alerting/default-rules.ts';
 import { type AlertRule, compileRule, effectiveRules, VM_UNREACHABLE_RULE } from '../../alerting/rule.ts';
 import { formatDuration } from '../../config/duration.ts';
-import { ConfigError, findConfigPath, parseConfigText, type VigilConfig } from '../../config/index.ts';
+import { ConfigError, findConfigPath, keepLayout, parseConfigText, type VigilConfig } from '../../config/index.ts';
 import { COMPARISONS, type RuleInput, ruleSchema, SEVERITIES } from '../../config/sections/rules.ts';
 import { type CliIo, globalOptions, loadEffectiveConfig, UserError } from '../context.ts';
 import { table } from './alerts.ts';
@@ -19,6 +19,8 @@ function condition(r: AlertRule): string {
 interface EditableConfig {
   readonly path: string;
   readonly doc: Document.Parsed;
+  /** The file's text as read, whose untouched lines the saved file keeps byte for byte. */
+  readonly original: string;
 }
 
 function openForEdit(cmd: Command, io: CliIo, createIfMissing: boolean): EditableConfig {
@@ -32,11 +34,12 @@ function openForEdit(cmd: Command, io: CliIo, createIfMissing: boolean): Editabl
     throw new UserError(`${path}: editing rules is supported for YAML config files only; edit the JSON by hand`);
   if (!existsSync(path)) {
     if (!createIfMissing) throw new UserError(`config file ${path} does not exist`);
-    return { path, doc: parseDocument('rules: []\n') };
+    return { path, doc: parseDocument('rules: []\n'), original: 'rules: []\n' };
   }
-  const doc = parseDocument(readFileSync(path, 'utf8'));
+  const original = readFileSync(path, 'utf8');
+  const doc = parseDocument(original);
   if (doc.errors.length > 0) throw new UserError(`${path}: ${doc.errors[0]!.message.split('\n')[0]}`);
-  return { path, doc };
+  return { path, doc, original };
 }
 
 /**
@@ -57,7 +60,7 @@ function ruleIndex(doc: Document.Parsed, name: string, seedDefaults: boolean, no
 
 /** Validates the edited text as a whole config, then replaces the file atomically. */
 function save(e: EditableConfig, io: CliIo): void {
-  const text = e.doc.toString();
+  const text = keepLayout(e.original, e.doc.toString());
   try {
     parseConfigText(text, e.path, { env: io.env, home: io.env.HOME });
   } catch (err) {
