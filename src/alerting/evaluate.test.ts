@@ -322,6 +322,16 @@ test('aggregate over a window: avg over 5m ignores a single spike', () => {
   assert.ok(Math.abs(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95) - 9.55) < 1e-9);
   assert.equal(aggregateValues([3, 1, 2], 'max'), 3);
   assert.equal(aggregateValues([3, 1, 2], 'count'), 3);
+  // Over a run [from, to) of the points, as the windows pass them; a long window does not overflow the stack.
+  const pts = [9, 3, 1, 2, 7];
+  assert.deepEqual(
+    (['avg', 'sum', 'min', 'max', 'count', 'last', 'p50'] as const).map((fn) => aggregateValues(pts, fn, 1, 4)),
+    [2, 6, 1, 3, 3, 2, 2],
+  );
+  const long = Array.from({ length: 300_000 }, (_, i) => i % 1000);
+  assert.equal(aggregateValues(long, 'min'), 0);
+  assert.equal(aggregateValues(long, 'max'), 999);
+  assert.ok(Math.abs(aggregateValues(long, 'p99') - 989.01) < 1e-6);
 });
 
 test('no-data rule: failing collection for 5 minutes raises vm_unreachable; success resolves it', () => {

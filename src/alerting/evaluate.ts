@@ -143,7 +143,7 @@ export function fingerprint(rule: string, metric: string, labels: Labels): strin
 }
 
 /** R-7 percentile (linear interpolation), as NovaCron's aggregator: [1,2,3,4] p50 = 2.5. */
-export function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 1) return sorted[0]!;
   const idx = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(idx);
@@ -151,22 +151,41 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (idx - lo);
 }
 
-export function aggregateValues(values: readonly number[], fn: RuleAggregate): number {
+/** Scratch space for percentiles (evaluation is synchronous, so one buffer serves every call). */
+let scratch = new Float64Array(64);
+
+/**
+ * `fn` over `values[from..to)` with plain loops: no copies except into the percentile scratch buffer, and no
+ * argument spreading (which throws on very long windows). Values are finite (ingest drops NaN and ±Inf).
+ */
+export function aggregateValues(values: readonly number[], fn: RuleAggregate, from = 0, to = values.length): number {
+  const n = to - from;
   switch (fn) {
     case 'avg':
-      return values.reduce((a, b) => a + b, 0) / values.length;
-    case 'sum':
-      return values.reduce((a, b) => a + b, 0);
-    case 'min':
-      return Math.min(...values);
-    case 'max':
-      return Math.max(...values);
+    case 'sum': {
+      let sum = 0;
+      for (let i = from; i < to; i++) sum += values[i]!;
+      return fn === 'avg' ? sum / n : sum;
+    }
+    case 'min': {
+      let m = Number.POSITIVE_INFINITY;
+      for (let i = from; i < to; i++) if (values[i]! < m) m = values[i]!;
+      return m;
+    }
+    case 'max': {
+      let m = Number.NEGATIVE_INFINITY;
+      for (let i = from; i < to; i++) if (values[i]! > m) m = values[i]!;
+      return m;
+    }
     case 'count':
-      return values.length;
+      return n;
     case 'last':
-      return values[values.length - 1]!;
+      return values[to - 1]!;
     default: {
-      const sorted = [...values].sort((a, b) => a - b);
+      if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
+      for (let i = 0; i < n; i++) scratch[i] = values[from + i]!;
+      const sorted = scratch.subarray(0, n);
+      sorted.sort();
       return percentile(sorted, Number(fn.slice(1)));
     }
   }
@@ -205,6 +224,82 @@ function indexRules(rules: readonly AlertRule[]): RuleIndex {
   return index;
 }
 
+/**
+ * A series' window as a view [start, end) of buffers that later versions of the same series share: appending to
+ * the newest version writes past every older version's end, so an older state still reads exactly its own points
+ * (`evaluate` stays pure) while each new point costs one small object instead of copies of the whole window.
+ * Only a version whose end is the buffers' end appends in place; any other (an older state evaluated again, an
+ * out-of-order point) copies its live points into fresh buffers first. Dropped points are compacted away.
+ */
+class WindowRing implements Ring {
+  readonly #times: number[];
+  readonly #vals: number[];
+  readonly #start: number;
+  readonly #end: number;
+
+  constructor(times: number[], vals: number[], start: number, end: number) {
+    this.#times = times;
+    this.#vals = vals;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get ts(): readonly number[] {
+    return this.#times.slice(this.#start, this.#end);
+  }
+
+  get values(): readonly number[] {
+    return this.#vals.slice(this.#start, this.#end);
+  }
+
+  /** `prev`'s points newer than `from` and older than `ts`, then (ts, value). */
+  static append(prev: Ring | undefined, ts: number, value: number, from: number): WindowRing {
+    let times: readonly number[] = EMPTY;
+    let vals: readonly number[] = EMPTY;
+    let start = 0;
+    let end = 0;
+    let shared = false;
+    if (prev instanceof WindowRing) {
+      times = prev.#times;
+      vals = prev.#vals;
+      start = prev.#start;
+      end = prev.#end;
+      shared = true;
+    } else if (prev) {
+      times = prev.ts;
+      vals = prev.values;
+      end = times.length;
+    }
+    while (start < end && times[start]! <= from) start++;
+    let keep = end;
+    while (keep > start && times[keep - 1]! >= ts) keep--;
+    if (shared && keep === end && end === times.length && !(start >= 32 && start * 2 >= end)) {
+      (times as number[]).push(ts);
+      (vals as number[]).push(value);
+      return new WindowRing(times as number[], vals as number[], start, end + 1);
+    }
+    const n = keep - start;
+    const t = new Array<number>(n + 1);
+    const v = new Array<number>(n + 1);
+    for (let i = 0; i < n; i++) {
+      t[i] = times[start + i]!;
+      v[i] = vals[start + i]!;
+    }
+    t[n] = ts;
+    v[n] = value;
+    return new WindowRing(t, v, 0, n + 1);
+  }
+
+  /** `fn` over the points newer than `from`. */
+  aggregate(fn: RuleAggregate, from: number): number {
+    let first = this.#start;
+    while (first < this.#end && this.#times[first]! <= from) first++;
+    return aggregateValues(this.#vals, fn, first, this.#end);
+  }
+}
+
+const EMPTY: readonly number[] = [];
+
 /** Working copy for one evaluation: maps are copied once, entries replaced (never mutated). */
 class Cycle {
   readonly tracks: Map<string, SeriesTrack>;
@@ -239,6 +334,13 @@ class Cycle {
 
   ring(key: string): Ring | undefined {
     return (this.rings ?? this.prevRings).get(key);
+  }
+
+  /** The series' window after a point at `ts`, dropping points at or before `from`. */
+  appendPoint(key: string, ts: number, value: number, from: number): WindowRing {
+    const ring = WindowRing.append(this.ring(key), ts, value, from);
+    this.setRing(key, ring);
+    return ring;
   }
 
   setRing(key: string, ring: Ring): void {
@@ -341,6 +443,40 @@ function cachedSeriesKey(metric: string, labels: Labels): string {
   return metric + lk;
 }
 
+/**
+ * A series' key and its track keys per rule, built once per (labels object, metric): a key string made afresh for
+ * every sample would be flattened and hashed again on every map lookup.
+ */
+interface SeriesKeys {
+  readonly sk: string;
+  readonly trackKeys: Map<string, string>;
+}
+
+const seriesKeysCache = new WeakMap<Labels, Map<string, SeriesKeys>>();
+
+function seriesKeysOf(metric: string, labels: Labels): SeriesKeys {
+  let byMetric = seriesKeysCache.get(labels);
+  if (byMetric === undefined) {
+    byMetric = new Map();
+    seriesKeysCache.set(labels, byMetric);
+  }
+  let keys = byMetric.get(metric);
+  if (keys === undefined) {
+    keys = { sk: cachedSeriesKey(metric, labels), trackKeys: new Map() };
+    byMetric.set(metric, keys);
+  }
+  return keys;
+}
+
+function trackKeyOf(keys: SeriesKeys, rule: string): string {
+  let k = keys.trackKeys.get(rule);
+  if (k === undefined) {
+    k = trackKey(rule, keys.sk);
+    keys.trackKeys.set(rule, k);
+  }
+  return k;
+}
+
 function withoutVm(labels: Labels): Labels {
   const rest: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) if (k !== 'vm') rest[k] = v;
@@ -373,60 +509,42 @@ function observeSample(c: Cycle, index: RuleIndex, s: Sample): void {
   }
   const rules = index.byMetric.get(s.metric);
   if (!rules) return;
-  const sk = cachedSeriesKey(s.metric, s.labels);
+  const keys = seriesKeysOf(s.metric, s.labels);
+  const sk = keys.sk;
   const windowMs = index.windowByMetric.get(s.metric);
-  let ring: Ring | undefined;
-  if (windowMs !== undefined) {
-    const prev = c.ring(sk);
-    const from = s.ts - windowMs;
-    const ts: number[] = [];
-    const values: number[] = [];
-    if (prev) {
-      for (let i = 0; i < prev.ts.length; i++) {
-        if (prev.ts[i]! > from && prev.ts[i]! < s.ts) {
-          ts.push(prev.ts[i]!);
-          values.push(prev.values[i]!);
-        }
-      }
-    }
-    ts.push(s.ts);
-    values.push(s.value);
-    ring = { ts, values };
-    c.setRing(sk, ring);
-  }
+  const ring = windowMs === undefined ? undefined : c.appendPoint(sk, s.ts, s.value, s.ts - windowMs);
   const tracked = c.isTracked(sk);
   // Rules sharing an aggregate and window (avg over 5m, ...) compute it once per sample.
-  let memoFn: string | null = null;
-  let memoWindow = 0;
-  let memoValue = 0;
+  let memos = 0;
   for (const rule of rules) {
     if (rule.matchers.length > 0 && !rule.matches(s.labels)) continue;
     let value = s.value;
     if (rule.aggregate && ring) {
-      if (memoFn === rule.aggregate.fn && memoWindow === rule.aggregate.windowMs) value = memoValue;
+      const { fn, windowMs: ruleWindowMs } = rule.aggregate;
+      let m = 0;
+      while (m < memos && (memoFns[m] !== fn || memoWindows[m] !== ruleWindowMs)) m++;
+      if (m < memos) value = memoValues[m]!;
       else {
-        const from = s.ts - rule.aggregate.windowMs;
-        let vals = ring.values;
-        if (ring.ts[0]! <= from) {
-          const picked: number[] = [];
-          for (let i = 0; i < ring.ts.length; i++) if (ring.ts[i]! > from) picked.push(ring.values[i]!);
-          vals = picked;
-        }
-        value = aggregateValues(vals, rule.aggregate.fn);
-        memoFn = rule.aggregate.fn;
-        memoWindow = rule.aggregate.windowMs;
-        memoValue = value;
+        value = ring.aggregate(fn, s.ts - ruleWindowMs);
+        memoFns[memos] = fn;
+        memoWindows[memos] = ruleWindowMs;
+        memoValues[memos] = value;
+        memos++;
       }
     }
     const breach = compare(value, rule.comparison, rule.threshold);
     if (!breach && !tracked) continue;
-    const key = trackKey(rule.name, sk);
+    const key = trackKeyOf(keys, rule.name);
     const track = c.tracks.get(key);
     if (track && s.ts < track.lastSampleTs) continue;
     if (!track && !breach) continue;
     stepThreshold(c, rule, key, track, s, value, breach);
   }
 }
+
+const memoFns: RuleAggregate[] = [];
+const memoWindows: number[] = [];
+const memoValues: number[] = [];
 
 type MutableVmTrack = { -readonly [K in keyof VmTrack]: VmTrack[K] } & { latest: Record<string, number> };
 
