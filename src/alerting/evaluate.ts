@@ -151,6 +151,8 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (idx - lo);
 }
 
+const PERCENTILES: Readonly<Record<string, number>> = { p50: 50, p90: 90, p95: 95, p99: 99 };
+
 /** Scratch space for percentiles (evaluation is synchronous, so one buffer serves every call). */
 let scratch = new Float64Array(64);
 
@@ -183,10 +185,23 @@ export function aggregateValues(values: readonly number[], fn: RuleAggregate, fr
       return values[to - 1]!;
     default: {
       if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
-      for (let i = 0; i < n; i++) scratch[i] = values[from + i]!;
-      const sorted = scratch.subarray(0, n);
-      sorted.sort();
-      return percentile(sorted, Number(fn.slice(1)));
+      const sorted = n === scratch.length ? scratch : scratch.subarray(0, n);
+      if (n <= 16) {
+        // Insertion sort: windows are usually a handful of points, below what a library sort pays to start.
+        for (let i = 0; i < n; i++) {
+          const v = values[from + i]!;
+          let j = i;
+          while (j > 0 && scratch[j - 1]! > v) {
+            scratch[j] = scratch[j - 1]!;
+            j--;
+          }
+          scratch[j] = v;
+        }
+      } else {
+        for (let i = 0; i < n; i++) scratch[i] = values[from + i]!;
+        sorted.sort();
+      }
+      return percentile(sorted, PERCENTILES[fn] ?? Number(fn.slice(1)));
     }
   }
 }
@@ -360,9 +375,11 @@ class Cycle {
   }
 
   setTrack(key: string, t: SeriesTrack | null): void {
-    if (t) this.trackedSeries?.add(key.slice(key.indexOf('\u0000') + 1));
-    if (t) this.tracks.set(key, t);
-    else this.tracks.delete(key);
+    if (t) {
+      // A key already held was counted when the set was built (or added): only new keys need their series cut out.
+      if (this.trackedSeries && !this.tracks.has(key)) this.trackedSeries.add(key.slice(key.indexOf('\u0000') + 1));
+      this.tracks.set(key, t);
+    } else this.tracks.delete(key);
     this.touchedTracks.add(key);
   }
 
@@ -412,7 +429,7 @@ export function evaluate(
   // Samples older than the expiry TTL (CSV imports, very late pushes) are history, not news: they neither
   // raise alerts nor make a long-gone VM look alive (or unreachable).
   const oldest = input.now - settings.expireAfterMs;
-  for (const s of input.samples) if (s.ts >= oldest) observeSample(c, index, s);
+  observeSamples(c, index, input.samples, oldest);
   for (const o of input.outcomes) observeOutcome(c, o);
   for (const vm of input.removedVms ?? []) removeVm(c, index, vm);
   if (input.housekeeping !== false) {
@@ -498,6 +515,14 @@ function touchVm(c: Cycle, vm: string, labels: Labels, ts: number): VmTrack {
   };
 }
 
+/** The sample loop on its own, so the code optimised while it runs has nothing after it that it never saw run. */
+function observeSamples(c: Cycle, index: RuleIndex, samples: readonly Sample[], oldest: number): void {
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    if (s.ts >= oldest) observeSample(c, index, s);
+  }
+}
+
 function observeSample(c: Cycle, index: RuleIndex, s: Sample): void {
   const vm = s.labels.vm;
   if (vm !== undefined) {
@@ -576,6 +601,11 @@ function observeOutcome(c: Cycle, o: CollectionOutcome): void {
 
 function alertLabels(rule: AlertRule, seriesLabels: Labels): Labels {
   return Object.keys(rule.labels).length > 0 ? { ...seriesLabels, ...rule.labels } : seriesLabels;
+}
+
+/** What mutes this alert now (no labels built when nothing is muted at all, the usual case). */
+function mutesOf(c: Cycle, a: Alert): readonly string[] {
+  return c.mutes.length === 0 ? NO_MUTES : mutedBy(c.mutes, muteLabels(a));
 }
 
 function muteLabels(a: Alert): Labels {
@@ -798,7 +828,7 @@ function fire(c: Cycle, rule: AlertRule, key: string, t: SeriesTrack, ts: number
   let alert: Alert = { ...t.active!, state: 'firing', firedAt: ts, flapping, notificationCount: 1 };
   alert = describe(c, rule, alert, alert.startsAt);
   c.transition(alert, 'pending', 'firing', flapping ? 'flapping' : null);
-  const muted = mutedBy(c.mutes, muteLabels(alert));
+  const muted = mutesOf(c, alert);
   let nt: SeriesTrack = syncSuppression(c, { ...t, active: alert, fireTimes, suppressed: false }, muted);
   if (muted.length > 0) {
     nt = { ...nt, owed: true };
@@ -838,7 +868,7 @@ function renotifyInterval(c: Cycle, rule: AlertRule, s: Severity): number {
 /** A still-firing alert: re-notify when its interval has passed (or its severity rose), unless acked, muted or flapping. */
 function renotify(c: Cycle, rule: AlertRule, key: string, t: SeriesTrack, prevSeverity: Severity): void {
   let a = t.active!;
-  const mutes = mutedBy(c.mutes, muteLabels(a));
+  const mutes = mutesOf(c, a);
   let nt = syncSuppression(c, t, mutes);
   const rose = severityRank(a.severity) > severityRank(prevSeverity);
   const muted = mutes.length > 0;
@@ -884,7 +914,7 @@ function resolveTrack(
     c.changed.delete(a.id);
   } else {
     c.transition(resolved, from, 'resolved', reason, by, notes);
-    const muted = mutedBy(c.mutes, muteLabels(resolved)).length > 0;
+    const muted = mutesOf(c, resolved).length > 0;
     const flapMuted = a.flapping && t.flapNotifiedAt !== null && t.flapNotifiedAt > c.now - c.settings.flapWindowMs;
     const notify = (a.notificationsSent ?? 0) > 0 && !muted && !flapMuted;
     c.emit(reason === 'expired' ? 'expired' : 'resolved', resolved, notify);
@@ -1012,7 +1042,7 @@ function sweep(c: Cycle, index: RuleIndex): void {
     }
     const a = t.active;
     if (a.state !== 'firing') continue;
-    const mutes = c.mutes.length === 0 ? NO_MUTES : mutedBy(c.mutes, muteLabels(a));
+    const mutes = mutesOf(c, a);
     const st = syncSuppression(c, t, mutes);
     if (st.owed && mutes.length === 0) {
       const sent = notified(c, describe(c, rule, a, a.startsAt));
