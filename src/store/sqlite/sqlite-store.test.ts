@@ -349,6 +349,39 @@ describe('SqliteStore', () => {
     await again.close();
   });
 
+  it('a failed append leaves no series behind, even for a labels object used again afterwards', async () => {
+    const clock = new FakeClock(T0 + DAY_MS);
+    const store = await openStore(storage(join(dir, 'rollback.db')), { clock });
+    // Push ingest and collectors reuse one labels object across writes: the store caches series by it.
+    const labels = { vm: 'fresh', resource_group: 'rg-1' };
+    store.db.exec(
+      "CREATE TEMP TRIGGER refuse BEFORE INSERT ON head_batches BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
+    await assert.rejects(store.append([{ metric: 'cpu_percent', labels, ts: T0, value: 1 }]), /disk full/);
+    const none = await store.query({
+      selector: { metric: 'cpu_percent' },
+      from: T0 - 1,
+      to: T0 + 1,
+      resolution: 'raw',
+    });
+    assert.deepEqual(none, []);
+    store.db.exec('DROP TRIGGER refuse');
+    await store.append([{ metric: 'cpu_percent', labels, ts: T0 + 1000, value: 2 }]);
+    const r = await store.query({
+      selector: { metric: 'cpu_percent' },
+      from: T0 - 1,
+      to: T0 + 2000,
+      resolution: 'raw',
+    });
+    assert.deepEqual(
+      r.map((x) => [x.labels, x.points]),
+      [[labels, [{ ts: T0 + 1000, value: 2 }]]],
+    );
+    const rows = store.db.prepare('SELECT count(*) AS n FROM series').get() as { n: number };
+    assert.equal(rows.n, 1);
+    await store.close();
+  });
+
   it('creates the database private to the user and refuses a PostgreSQL URL with the password masked', async () => {
     const path = join(dir, 'sub', 'private.db');
     const store = await openStore(storage(path));

@@ -106,8 +106,11 @@ export class SqliteStore implements Store {
   private readonly clock: Clock;
   private readonly seriesById = new Map<number, SeriesInfo>();
   private readonly idByKey = new Map<string, number>();
-  /** Collectors reuse one labels object per VM across metrics, so most lookups skip building the key. */
-  private readonly idByLabels = new WeakMap<Labels, Map<string, number>>();
+  /**
+   * Series by labels object, then metric. Collectors reuse one labels object per VM across metrics and cycles, and
+   * push ingest one per pushed label set across requests, so most lookups skip building the series key.
+   */
+  private readonly seriesByLabels = new WeakMap<Labels, Map<string, SeriesInfo>>();
   private readonly head = new Map<number, SeriesHead>();
   private headSamples = 0;
   private readonly lastSampleByVm = new Map<string, number>();
@@ -218,6 +221,8 @@ export class SqliteStore implements Store {
     validate(samples, outcomes);
     if (samples.length === 0 && outcomes.length === 0) return;
     const triples = new Float64Array(samples.length * 3);
+    /** The series of each stored sample, in order (NaN samples are dropped). */
+    const seriesOf: SeriesInfo[] = [];
     let n = 0;
     let minTs = Number.POSITIVE_INFINITY;
     let maxTs = Number.NEGATIVE_INFINITY;
@@ -226,13 +231,25 @@ export class SqliteStore implements Store {
     try {
       // Under the write lock: series another process created are loaded, not inserted a second time.
       this.refreshSeries();
+      let lastLabels: Labels | null = null;
+      let byMetric: Map<string, SeriesInfo> | undefined;
       for (const s of samples) {
         if (Number.isNaN(s.value)) {
           this.dropped++;
           continue;
         }
-        const id = this.seriesId(s.metric, s.labels, created);
-        triples[n++] = id;
+        // Samples of one labels object usually come together (one VM's metrics): one identity lookup for them.
+        if (s.labels !== lastLabels) {
+          lastLabels = s.labels;
+          byMetric = this.seriesByLabels.get(s.labels);
+        }
+        let info = byMetric?.get(s.metric);
+        if (info === undefined) {
+          info = this.seriesFor(s.metric, s.labels, created);
+          byMetric = this.seriesByLabels.get(s.labels);
+        }
+        seriesOf.push(info);
+        triples[n++] = info.id;
         triples[n++] = s.ts;
         triples[n++] = s.value;
         if (s.ts < minTs) minTs = s.ts;
@@ -263,23 +280,35 @@ export class SqliteStore implements Store {
       }
     } catch (e) {
       this.db.exec('ROLLBACK');
-      for (const s of created) this.forgetSeries(s);
+      if (created.length > 0) {
+        // The identity cache outlives a request (pushed label sets are reused): drop the rolled-back ids from it.
+        const gone = new Set(created);
+        for (const s of samples) {
+          const byMetric = this.seriesByLabels.get(s.labels);
+          const info = byMetric?.get(s.metric);
+          if (info !== undefined && gone.has(info)) byMetric!.delete(s.metric);
+        }
+        for (const s of created) this.forgetSeries(s);
+      }
       throw e;
     }
     for (const o of outcomes) this.vmsKnown.add(o.vm);
-    for (let i = 0; i < n; i += 3) this.addToHead(triples[i]!, triples[i + 1]!, triples[i + 2]!);
+    for (let i = 0, j = 0; j < seriesOf.length; i += 3, j++) {
+      this.addToSeriesHead(seriesOf[j]!, triples[i + 1]!, triples[i + 2]!);
+    }
   }
 
-  private seriesId(metric: string, labels: Labels, created: SeriesInfo[]): number {
-    let byMetric = this.idByLabels.get(labels);
+  private seriesFor(metric: string, labels: Labels, created: SeriesInfo[]): SeriesInfo {
+    let byMetric = this.seriesByLabels.get(labels);
     const cached = byMetric?.get(metric);
     if (cached !== undefined) return cached;
     const key = seriesKey(metric, labels);
-    let id = this.idByKey.get(key);
-    if (id === undefined) {
+    const known = this.idByKey.get(key);
+    let info = known === undefined ? undefined : this.seriesById.get(known);
+    if (info === undefined) {
       const vm = labels.vm ?? null;
-      id = (this.stmt.insertSeries!.get(key, metric, JSON.stringify(labels), vm) as { id: number }).id;
-      const info: SeriesInfo = {
+      const { id } = this.stmt.insertSeries!.get(key, metric, JSON.stringify(labels), vm) as { id: number };
+      info = {
         id,
         metric,
         labels: { ...labels },
@@ -299,10 +328,10 @@ export class SqliteStore implements Store {
     }
     if (!byMetric) {
       byMetric = new Map();
-      this.idByLabels.set(labels, byMetric);
+      this.seriesByLabels.set(labels, byMetric);
     }
-    byMetric.set(metric, id);
-    return id;
+    byMetric.set(metric, info);
+    return info;
   }
 
   private registerSeries(info: SeriesInfo, key: string): void {
@@ -318,15 +347,18 @@ export class SqliteStore implements Store {
   }
 
   private addToHead(id: number, ts: number, value: number): void {
-    let h = this.head.get(id);
+    this.addToSeriesHead(this.seriesById.get(id)!, ts, value);
+  }
+
+  private addToSeriesHead(info: SeriesInfo, ts: number, value: number): void {
+    let h = this.head.get(info.id);
     if (!h) {
       h = new SeriesHead();
-      this.head.set(id, h);
+      this.head.set(info.id, h);
     }
     const before = h.size;
     h.add(ts, value);
     this.headSamples += h.size - before;
-    const info = this.seriesById.get(id)!;
     if (ts >= info.lastTs) {
       info.lastTs = ts;
       info.lastValue = value;
