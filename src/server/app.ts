@@ -11,7 +11,7 @@ import { DEFAULT_TENANT, type Role } from '../store/sqlite/auth-repository.ts';
 import { AGGREGATIONS, type Aggregation, type Resolution } from '../store/store.ts';
 import type { ServerDeps } from './deps.ts';
 import { ApiError, ServerStartError } from './errors.ts';
-import { IngestValidationError, parseJsonIngest, parsePrometheusIngest } from './ingest-parse.ts';
+import { IngestValidationError, PushedLabelSets, parseJsonIngest, parsePrometheusIngest } from './ingest-parse.ts';
 import { openApiDocument } from './openapi.ts';
 import { HttpMetrics, labelText } from './own-metrics.ts';
 import { staticAssets } from './static.ts';
@@ -199,6 +199,8 @@ export function createServer(deps: ServerDeps) {
   const metrics = new HttpMetrics();
   const assets = staticAssets();
   const maxBody = deps.maxBodyBytes ?? 16 * 1024 * 1024;
+  // Pushed label sets, kept across requests so the store recognises a series by its labels object.
+  const pushedLabelSets = new PushedLabelSets();
   let enforce = false;
 
   const authRequired = () => enforce || (deps.auth?.hasActiveTokens() ?? false);
@@ -579,7 +581,7 @@ export function createServer(deps: ServerDeps) {
       } catch (e) {
         throw new ApiError(400, 'invalid_json', `body is not valid JSON: ${(e as Error).message}`);
       }
-      parsed = parseJsonIngest(body, base, now);
+      parsed = parseJsonIngest(body, base, now, pushedLabelSets);
     } else if (type === 'text/plain' || type === 'application/openmetrics-text') {
       const extra: Record<string, string> = {};
       for (const k of ['vm', 'resource_group', 'source']) {

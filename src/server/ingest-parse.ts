@@ -50,20 +50,19 @@ function unknownFields(
   known: ReadonlySet<string>,
   what: string,
   index: number,
-): IngestIssue[] {
-  const out: IngestIssue[] = [];
-  for (const k of Object.keys(it)) {
-    if (known.has(k)) continue;
+  issues: IngestIssue[],
+): void {
+  for (const k in it) {
+    if (known.has(k) || !Object.hasOwn(it, k)) continue;
     const near = [...known]
       .filter((f) => editDistance(k, f) <= 2)
       .sort((x, y) => editDistance(k, x) - editDistance(k, y))[0];
-    out.push({
+    issues.push({
       index,
       field: k,
       reason: near ? `unknown field of a ${what}; did you mean ${near}?` : `unknown field of a ${what}`,
     });
   }
-  return out;
 }
 
 /** The bounds a standard metric's value must respect (percent 0-100, bytes not negative), or null if it does. */
@@ -108,25 +107,132 @@ function readLabels(v: unknown, index: number, issues: IngestIssue[]): Record<st
   return out;
 }
 
+/** The labels objects one pushed label set resolves to: the samples', and for a VM snapshot its outcome's. */
+interface LabelSet {
+  readonly labels: Labels;
+  readonly outcome: Labels;
+}
+
+/** One node of the label-set trie: label name, then label value, lead to the next node. */
+interface LabelNode {
+  next: Map<string, Map<string, LabelNode>> | null;
+  /** A snapshot's steps: its `vm_name`, then its `resource_group` if it has one (apart from label names). */
+  vm: Map<string, LabelNode> | null;
+  rg: Map<string, LabelNode> | null;
+  set: LabelSet | null;
+}
+
+const newNode = (): LabelNode => ({ next: null, vm: null, rg: null, set: null });
+
+/**
+ * The label sets pushed items resolved to, kept across requests. Every sample of a series then carries the labels
+ * object the store saw before, so the store's identity cache answers without building the series key again.
+ * A trie keyed by the scope (item kind and the request's base labels), then each raw label name and value in
+ * order, so a lookup hashes the strings JSON.parse made and builds nothing. Only label sets of items that passed
+ * validation are added, so a hit also means the label checks passed. Cleared when `maxSets` is reached.
+ */
+export class PushedLabelSets {
+  readonly maxSets: number;
+  private roots = new Map<string, LabelNode>();
+  private count = 0;
+
+  constructor(maxSets = 50_000) {
+    this.maxSets = maxSets;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The label set of raw labels `raw` (of a snapshot of `vm` in `rg`, or of a sample), or null if not known. */
+  find(scope: string, raw: unknown, vm?: string, rg?: string): LabelSet | null {
+    let node = this.roots.get(scope);
+    if (!node) return null;
+    if (vm !== undefined) {
+      node = node.vm?.get(vm);
+      if (node && rg !== undefined) node = node.rg?.get(rg);
+      if (!node) return null;
+    }
+    if (raw !== undefined && raw !== null) {
+      if (typeof raw !== 'object' || Array.isArray(raw)) return null;
+      for (const k in raw) {
+        const val = (raw as Record<string, unknown>)[k];
+        // A non-string value or an inherited property never matches (readLabels would refuse or skip it).
+        if (typeof val !== 'string' || !Object.hasOwn(raw, k)) return null;
+        node = node.next?.get(k)?.get(val);
+        if (!node) return null;
+      }
+    }
+    return node.set;
+  }
+
+  /** Remembers the label set of an item that passed validation (its raw labels are an object of valid labels). */
+  add(scope: string, raw: unknown, set: LabelSet, vm?: string, rg?: string): void {
+    if (this.count >= this.maxSets) {
+      this.roots = new Map();
+      this.count = 0;
+    }
+    let node = this.roots.get(scope);
+    if (!node) {
+      node = newNode();
+      this.roots.set(scope, node);
+    }
+    const stepIn = (steps: Map<string, LabelNode>, value: string) => {
+      let next = steps.get(value);
+      if (!next) {
+        next = newNode();
+        steps.set(value, next);
+      }
+      node = next;
+    };
+    if (vm !== undefined) {
+      node.vm ??= new Map();
+      stepIn(node.vm, vm);
+      if (rg !== undefined) {
+        node.rg ??= new Map();
+        stepIn(node.rg, rg);
+      }
+    }
+    const step = (name: string, value: string) => {
+      node!.next ??= new Map();
+      let byValue = node!.next.get(name);
+      if (!byValue) {
+        byValue = new Map();
+        node!.next.set(name, byValue);
+      }
+      stepIn(byValue, value);
+    };
+    if (raw !== undefined && raw !== null) {
+      for (const k in raw) {
+        const val = (raw as Record<string, unknown>)[k];
+        if (typeof val !== 'string' || !Object.hasOwn(raw, k)) return;
+        step(k, val);
+      }
+    }
+    if (node.set === null) this.count++;
+    node.set = set;
+  }
+}
+
 /**
  * Validates a JSON push body: one object or an array of VM snapshots (seed VMMetric shape, recognised by `vm_name`)
  * and samples (`{metric, labels, value, timestamp}`). Collects every issue (up to 20) and accepts nothing on error.
  * `base` labels (tenant, source) are applied to every item; an item naming a different tenant is refused.
+ * `labelSets` (one per server) lets the samples of a series share one labels object across requests.
  */
-export function parseJsonIngest(body: unknown, base: Labels, now: number): ParsedIngest {
+export function parseJsonIngest(
+  body: unknown,
+  base: Labels,
+  now: number,
+  labelSets: PushedLabelSets = new PushedLabelSets(),
+): ParsedIngest {
   const items = Array.isArray(body) ? body : [body];
   const issues: IngestIssue[] = [];
   const samples: Sample[] = [];
   const outcomes: CollectionOutcome[] = [];
-  // Samples of one series group share one labels object, which lets the store skip rebuilding series keys.
-  const interned = new Map<string, Labels>();
-  const intern = (l: Labels): Labels => {
-    const key = JSON.stringify(l);
-    const hit = interned.get(key);
-    if (hit) return hit;
-    interned.set(key, l);
-    return l;
-  };
+  const baseJson = JSON.stringify(base);
+  const sampleScope = `s${baseJson}`;
+  const snapshotScope = `v${baseJson}`;
   if (items.length === 0) throw new IngestValidationError([{ index: 0, field: '(body)', reason: 'empty array' }]);
   for (let i = 0; i < items.length && issues.length < MAX_ISSUES; i++) {
     const it = items[i] as Record<string, unknown>;
@@ -134,26 +240,32 @@ export function parseJsonIngest(body: unknown, base: Labels, now: number): Parse
       issues.push({ index: i, field: '(item)', reason: 'must be an object' });
       continue;
     }
-    const unknown = unknownFields(
-      it,
-      'vm_name' in it ? SNAPSHOT_FIELDS : SAMPLE_FIELDS,
-      'vm_name' in it ? 'VM snapshot' : 'sample',
-      i,
-    );
-    if ('vm_name' in it || 'metric' in it) issues.push(...unknown);
+    const issuesBefore = issues.length;
+    const isSnapshot = 'vm_name' in it;
+    if (isSnapshot) unknownFields(it, SNAPSHOT_FIELDS, 'VM snapshot', i, issues);
+    else if ('metric' in it) unknownFields(it, SAMPLE_FIELDS, 'sample', i, issues);
     const ts = parseTs(it.timestamp, now);
     if (typeof ts === 'string') issues.push({ index: i, field: 'timestamp', reason: ts });
-    const labels = readLabels(it.labels, i, issues);
-    if (base.tenant !== undefined && labels.tenant !== undefined && labels.tenant !== base.tenant) {
+    // A known label set passed every label check when it was first added; other labels are read and checked.
+    const raw = it.labels;
+    const vmName = it.vm_name;
+    const rg = it.resource_group;
+    const known = isSnapshot
+      ? typeof vmName === 'string' && (rg === undefined || typeof rg === 'string')
+        ? labelSets.find(snapshotScope, raw, vmName, rg)
+        : null
+      : labelSets.find(sampleScope, raw);
+    const labels = known ? null : readLabels(raw, i, issues);
+    const tenant = labels ? labels.tenant : (raw as Record<string, string> | undefined)?.tenant;
+    if (base.tenant !== undefined && tenant !== undefined && tenant !== base.tenant) {
       issues.push({ index: i, field: 'labels.tenant', reason: `this token may only write tenant "${base.tenant}"` });
     }
-    if ('vm_name' in it) {
-      const vm = it.vm_name;
-      if (typeof vm !== 'string' || !VM_NAME_RE.test(vm)) {
+    if (isSnapshot) {
+      if (typeof vmName !== 'string' || !VM_NAME_RE.test(vmName)) {
         issues.push({ index: i, field: 'vm_name', reason: 'must be 1-64 letters, digits, ".", "_" or "-"' });
         continue;
       }
-      if (it.resource_group !== undefined && typeof it.resource_group !== 'string') {
+      if (rg !== undefined && typeof rg !== 'string') {
         issues.push({ index: i, field: 'resource_group', reason: 'must be a string' });
       }
       const success = it.success === undefined ? true : it.success;
@@ -161,11 +273,15 @@ export function parseJsonIngest(body: unknown, base: Labels, now: number): Parse
       const err = it.error_message ?? null;
       if (err !== null && typeof err !== 'string')
         issues.push({ index: i, field: 'error_message', reason: 'must be a string or null' });
-      const { vm: _ignored, ...rest } = labels;
-      const l: Record<string, string> = { source: 'push', ...rest, ...base };
-      if (typeof it.resource_group === 'string') l.resource_group = it.resource_group;
       if (typeof ts === 'string') continue;
-      const sampleLabels = { ...l, vm };
+      let set = known;
+      if (!set) {
+        const { vm: _ignored, ...rest } = labels!;
+        const l: Record<string, string> = { source: 'push', ...rest, ...base };
+        if (typeof rg === 'string') l.resource_group = rg;
+        set = { labels: { ...l, vm: vmName }, outcome: l };
+        if (issues.length === issuesBefore) labelSets.add(snapshotScope, raw, set, vmName, rg as string | undefined);
+      }
       for (const m of STANDARD_METRICS) {
         const v = it[m];
         if (v === undefined || v === null) continue;
@@ -178,36 +294,44 @@ export function parseJsonIngest(body: unknown, base: Labels, now: number): Parse
           issues.push({ index: i, field: m, reason: bad });
           continue;
         }
-        samples.push({ metric: m, labels: sampleLabels, ts, value: v });
+        samples.push({ metric: m, labels: set.labels, ts, value: v });
       }
       outcomes.push({
-        vm,
-        labels: l,
+        vm: vmName,
+        labels: set.outcome,
         ts,
         success: success === true,
         errorMessage: success === true ? null : ((err as string | null) ?? 'collection failed'),
         durationMs: 0,
       });
     } else if ('metric' in it) {
-      if (typeof it.metric !== 'string' || !METRIC_NAME_RE.test(it.metric)) {
+      const metric = it.metric;
+      if (typeof metric !== 'string' || !METRIC_NAME_RE.test(metric)) {
         issues.push({ index: i, field: 'metric', reason: 'must be a metric name ([A-Za-z_:][A-Za-z0-9_:]*)' });
         continue;
       }
-      if (typeof it.value !== 'number' || !Number.isFinite(it.value)) {
+      const value = it.value;
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
         issues.push({ index: i, field: 'value', reason: 'must be a finite number' });
         continue;
       }
-      const bad = boundsIssue(it.metric, it.value);
+      const bad = boundsIssue(metric, value);
       if (bad) {
-        issues.push({ index: i, field: 'value', reason: `${it.metric} ${bad}` });
+        issues.push({ index: i, field: 'value', reason: `${metric} ${bad}` });
         continue;
       }
-      if (labels.vm !== undefined && !VM_NAME_RE.test(labels.vm)) {
+      if (labels && labels.vm !== undefined && !VM_NAME_RE.test(labels.vm)) {
         issues.push({ index: i, field: 'labels.vm', reason: 'must be 1-64 letters, digits, ".", "_" or "-"' });
         continue;
       }
       if (typeof ts === 'string') continue;
-      samples.push({ metric: it.metric, labels: intern({ source: 'push', ...labels, ...base }), ts, value: it.value });
+      let set = known;
+      if (!set) {
+        const l: Labels = { source: 'push', ...labels, ...base };
+        set = { labels: l, outcome: l };
+        if (issues.length === issuesBefore) labelSets.add(sampleScope, raw, set);
+      }
+      samples.push({ metric, labels: set.labels, ts, value });
     } else {
       issues.push({ index: i, field: '(item)', reason: 'neither a VM snapshot (vm_name) nor a sample (metric)' });
     }
