@@ -143,9 +143,14 @@ export function fingerprint(rule: string, metric: string, labels: Labels): strin
 }
 
 /** R-7 percentile (linear interpolation), as NovaCron's aggregator: [1,2,3,4] p50 = 2.5. */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 1) return sorted[0]!;
-  const idx = (p / 100) * (sorted.length - 1);
+export function percentile(sorted: readonly number[], p: number): number {
+  return percentileOf(sorted, sorted.length, p);
+}
+
+/** `percentile` of the first `n` points of `sorted`. */
+function percentileOf(sorted: ArrayLike<number>, n: number, p: number): number {
+  if (n === 1) return sorted[0]!;
+  const idx = (p / 100) * (n - 1);
   const lo = Math.floor(idx);
   const hi = Math.ceil(idx);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (idx - lo);
@@ -185,7 +190,6 @@ export function aggregateValues(values: readonly number[], fn: RuleAggregate, fr
       return values[to - 1]!;
     default: {
       if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
-      const sorted = n === scratch.length ? scratch : scratch.subarray(0, n);
       if (n <= 16) {
         // Insertion sort: windows are usually a handful of points, below what a library sort pays to start.
         for (let i = 0; i < n; i++) {
@@ -199,9 +203,9 @@ export function aggregateValues(values: readonly number[], fn: RuleAggregate, fr
         }
       } else {
         for (let i = 0; i < n; i++) scratch[i] = values[from + i]!;
-        sorted.sort();
+        scratch.subarray(0, n).sort();
       }
-      return percentile(sorted, PERCENTILES[fn] ?? Number(fn.slice(1)));
+      return percentileOf(scratch, n, PERCENTILES[fn] ?? Number(fn.slice(1)));
     }
   }
 }
@@ -332,6 +336,8 @@ class Cycle {
   readonly touchedTracks = new Set<string>();
   readonly touchedVms = new Set<string>();
   readonly vmDrafts = new Map<string, MutableVmTrack>();
+  /** The draft last returned: a source sends a VM's samples one after another. */
+  lastDraft: MutableVmTrack | null = null;
   readonly now: number;
   readonly settings: AlertingSettings;
   readonly mutes: Mute[];
@@ -369,7 +375,8 @@ class Cycle {
   isTracked(sk: string): boolean {
     if (!this.trackedSeries) {
       this.trackedSeries = new Set();
-      for (const k of this.tracks.keys()) this.trackedSeries.add(k.slice(k.indexOf('\u0000') + 1));
+      const series = this.trackedSeries;
+      this.tracks.forEach((_, k) => series.add(k.slice(k.indexOf('\u0000') + 1)));
     }
     return this.trackedSeries.has(sk);
   }
@@ -471,12 +478,18 @@ interface SeriesKeys {
 
 const seriesKeysCache = new WeakMap<Labels, Map<string, SeriesKeys>>();
 
+/** The last labels object seen and its keys: a source sends a VM's metrics one after another with one labels object. */
+let lastLabels: Labels | null = null;
+let lastByMetric: Map<string, SeriesKeys> | null = null;
+
 function seriesKeysOf(metric: string, labels: Labels): SeriesKeys {
-  let byMetric = seriesKeysCache.get(labels);
-  if (byMetric === undefined) {
+  let byMetric = labels === lastLabels ? lastByMetric : seriesKeysCache.get(labels);
+  if (!byMetric) {
     byMetric = new Map();
     seriesKeysCache.set(labels, byMetric);
   }
+  lastLabels = labels;
+  lastByMetric = byMetric;
   let keys = byMetric.get(metric);
   if (keys === undefined) {
     keys = { sk: cachedSeriesKey(metric, labels), trackKeys: new Map() };
@@ -575,13 +588,18 @@ type MutableVmTrack = { -readonly [K in keyof VmTrack]: VmTrack[K] } & { latest:
 
 /** This cycle's own copy of a VM track (copied once per cycle, then updated in place; the previous state is untouched). */
 function draftVm(c: Cycle, vm: string, labels: Labels, ts: number): MutableVmTrack {
+  if (c.lastDraft?.vm === vm) return c.lastDraft;
   let d = c.vmDrafts.get(vm);
-  if (d) return d;
+  if (d) {
+    c.lastDraft = d;
+    return d;
+  }
   const prev = touchVm(c, vm, labels, ts);
   d = { ...prev, latest: { ...prev.latest } };
   c.vmDrafts.set(vm, d);
   c.vms.set(vm, d);
   c.touchedVms.add(vm);
+  c.lastDraft = d;
   return d;
 }
 
@@ -1003,6 +1021,7 @@ function removeVm(c: Cycle, index: RuleIndex, vm: string): void {
   for (const k of [...c.marks.keys()]) if (k.endsWith(`\u0000${vm}`)) c.marks.delete(k);
   c.vms.delete(vm);
   c.vmDrafts.delete(vm);
+  c.lastDraft = null;
   c.touchedVms.add(vm);
 }
 
@@ -1022,26 +1041,29 @@ function syncSuppression(c: Cycle, t: SeriesTrack, mutes: readonly string[]): Se
 /** Per-cycle housekeeping over active tracks: expiry, removed rules, owed notifications, stale flap history. */
 function sweep(c: Cycle, index: RuleIndex): void {
   const windowStart = c.now - c.settings.flapWindowMs;
-  for (const [k, m] of c.marks) if (c.now - m.at >= c.settings.minRenotifyMs) c.marks.delete(k);
-  for (const [key, t] of c.tracks) {
+  // forEach, not for-of: no [key, value] pair allocated per entry of these (large) maps.
+  c.marks.forEach((m, k) => {
+    if (c.now - m.at >= c.settings.minRenotifyMs) c.marks.delete(k);
+  });
+  c.tracks.forEach((t, key) => {
     const rule = index.byName.get(t.rule);
     if (!t.active) {
       if (!t.fireTimes.some((x) => x > windowStart)) c.setTrack(key, null);
-      continue;
+      return;
     }
     if (!rule?.enabled) {
       resolveTrack(c, rule, key, t, 'rule_removed');
-      continue;
+      return;
     }
     if (rule.type === 'threshold') {
       const ttl = rule.expireAfterMs ?? c.settings.expireAfterMs;
       if (c.now - t.lastSampleTs >= ttl) {
         resolveTrack(c, rule, key, t, 'expired');
-        continue;
+        return;
       }
     }
     const a = t.active;
-    if (a.state !== 'firing') continue;
+    if (a.state !== 'firing') return;
     const mutes = mutesOf(c, a);
     const st = syncSuppression(c, t, mutes);
     if (st.owed && mutes.length === 0) {
@@ -1050,7 +1072,7 @@ function sweep(c: Cycle, index: RuleIndex): void {
       c.setTrack(key, { ...st, active: sent, owed: false });
       c.emit('refired', sent, true);
     } else if (st !== t) c.setTrack(key, st);
-  }
+  });
 }
 
 /** The window each metric's `aggregate` rules need: the longest per metric. */
