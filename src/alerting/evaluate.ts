@@ -166,35 +166,50 @@ let scratch = new Float64Array(64);
  * argument spreading (which throws on very long windows). Values are finite (ingest drops NaN and ±Inf).
  */
 export function aggregateValues(values: readonly number[], fn: RuleAggregate, from = 0, to = values.length): number {
-  const n = to - from;
+  return aggregateStrided(values, fn, from, to, 1);
+}
+
+/** `aggregateValues` over the values of interleaved [ts, value, ...] points, from offset `from` to `to`. */
+function aggregatePoints(points: readonly number[], fn: RuleAggregate, from: number, to: number): number {
+  return aggregateStrided(points, fn, from + 1, to, 2);
+}
+
+function aggregateStrided(
+  values: readonly number[],
+  fn: RuleAggregate,
+  from: number,
+  to: number,
+  step: number,
+): number {
+  const n = Math.ceil((to - from) / step);
   switch (fn) {
     case 'avg':
     case 'sum': {
       let sum = 0;
-      for (let i = from; i < to; i++) sum += values[i]!;
+      for (let i = from; i < to; i += step) sum += values[i]!;
       return fn === 'avg' ? sum / n : sum;
     }
     case 'min': {
       let m = Number.POSITIVE_INFINITY;
-      for (let i = from; i < to; i++) if (values[i]! < m) m = values[i]!;
+      for (let i = from; i < to; i += step) if (values[i]! < m) m = values[i]!;
       return m;
     }
     case 'max': {
       let m = Number.NEGATIVE_INFINITY;
-      for (let i = from; i < to; i++) if (values[i]! > m) m = values[i]!;
+      for (let i = from; i < to; i += step) if (values[i]! > m) m = values[i]!;
       return m;
     }
     case 'count':
       return n;
     case 'last':
-      return values[to - 1]!;
+      return values[from + (n - 1) * step]!;
     default: {
       if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
       if (n <= 16) {
         // Insertion sort: windows are usually a handful of points, below what a library sort pays to start.
-        for (let i = 0; i < n; i++) {
-          const v = values[from + i]!;
-          let j = i;
+        for (let k = 0; k < n; k++) {
+          const v = values[from + k * step]!;
+          let j = k;
           while (j > 0 && scratch[j - 1]! > v) {
             scratch[j] = scratch[j - 1]!;
             j--;
@@ -202,7 +217,7 @@ export function aggregateValues(values: readonly number[], fn: RuleAggregate, fr
           scratch[j] = v;
         }
       } else {
-        for (let i = 0; i < n; i++) scratch[i] = values[from + i]!;
+        for (let k = 0; k < n; k++) scratch[k] = values[from + k * step]!;
         scratch.subarray(0, n).sort();
       }
       return percentileOf(scratch, n, PERCENTILES[fn] ?? Number(fn.slice(1)));
@@ -251,69 +266,69 @@ function indexRules(rules: readonly AlertRule[]): RuleIndex {
  * out-of-order point) copies its live points into fresh buffers first. Dropped points are compacted away.
  */
 class WindowRing implements Ring {
-  readonly #times: number[];
-  readonly #vals: number[];
+  /** Points as [ts0, value0, ts1, value1, ...]: one buffer, so reading a point touches one place in memory. */
+  readonly #buf: number[];
+  /** Offsets into #buf (even), of the first point and one past the last. */
   readonly #start: number;
   readonly #end: number;
 
-  constructor(times: number[], vals: number[], start: number, end: number) {
-    this.#times = times;
-    this.#vals = vals;
+  constructor(buf: number[], start: number, end: number) {
+    this.#buf = buf;
     this.#start = start;
     this.#end = end;
   }
 
   get ts(): readonly number[] {
-    return this.#times.slice(this.#start, this.#end);
+    const out: number[] = [];
+    for (let i = this.#start; i < this.#end; i += 2) out.push(this.#buf[i]!);
+    return out;
   }
 
   get values(): readonly number[] {
-    return this.#vals.slice(this.#start, this.#end);
+    const out: number[] = [];
+    for (let i = this.#start + 1; i < this.#end; i += 2) out.push(this.#buf[i]!);
+    return out;
   }
 
   /** `prev`'s points newer than `from` and older than `ts`, then (ts, value). */
   static append(prev: Ring | undefined, ts: number, value: number, from: number): WindowRing {
-    let times: readonly number[] = EMPTY;
-    let vals: readonly number[] = EMPTY;
-    let start = 0;
-    let end = 0;
-    let shared = false;
-    if (prev instanceof WindowRing) {
-      times = prev.#times;
-      vals = prev.#vals;
-      start = prev.#start;
-      end = prev.#end;
-      shared = true;
-    } else if (prev) {
-      times = prev.ts;
-      vals = prev.values;
-      end = times.length;
+    if (!(prev instanceof WindowRing)) return WindowRing.#fresh(prev, ts, value, from);
+    const buf = prev.#buf;
+    let start = prev.#start;
+    const end = prev.#end;
+    while (start < end && buf[start]! <= from) start += 2;
+    if (end === buf.length && (start === end || buf[end - 2]! < ts) && !(start >= 16 && start >= end - start)) {
+      buf.push(ts, value);
+      return new WindowRing(buf, start, end + 2);
     }
-    while (start < end && times[start]! <= from) start++;
     let keep = end;
-    while (keep > start && times[keep - 1]! >= ts) keep--;
-    if (shared && keep === end && end === times.length && !(start >= 32 && start * 2 >= end)) {
-      (times as number[]).push(ts);
-      (vals as number[]).push(value);
-      return new WindowRing(times as number[], vals as number[], start, end + 1);
+    while (keep > start && buf[keep - 2]! >= ts) keep -= 2;
+    const out = new Array<number>(keep - start + 2);
+    for (let i = start; i < keep; i++) out[i - start] = buf[i]!;
+    out[keep - start] = ts;
+    out[keep - start + 1] = value;
+    return new WindowRing(out, 0, out.length);
+  }
+
+  /** A ring from a plain one (seeded from the store) or from nothing. */
+  static #fresh(prev: Ring | undefined, ts: number, value: number, from: number): WindowRing {
+    const out: number[] = [];
+    if (prev) {
+      for (let i = 0; i < prev.ts.length; i++) {
+        const t = prev.ts[i]!;
+        if (t > from && t < ts) out.push(t, prev.values[i]!);
+      }
     }
-    const n = keep - start;
-    const t = new Array<number>(n + 1);
-    const v = new Array<number>(n + 1);
-    for (let i = 0; i < n; i++) {
-      t[i] = times[start + i]!;
-      v[i] = vals[start + i]!;
-    }
-    t[n] = ts;
-    v[n] = value;
-    return new WindowRing(t, v, 0, n + 1);
+    out.push(ts, value);
+    return new WindowRing(out, 0, out.length);
   }
 
   /** `fn` over the points newer than `from`. */
   aggregate(fn: RuleAggregate, from: number): number {
+    const buf = this.#buf;
     let first = this.#start;
-    while (first < this.#end && this.#times[first]! <= from) first++;
-    return aggregateValues(this.#vals, fn, first, this.#end);
+    while (first < this.#end && buf[first]! <= from) first += 2;
+    return aggregatePoints(buf, fn, first, this.#end);
   }
 }
 
