@@ -121,6 +121,7 @@ test('known label sets do not loosen validation: a warm cache reports exactly wh
   parseJsonIngest(
     [
       { metric: 'm', labels: {}, value: 1 },
+      { metric: 'cpu_percent', labels: {}, value: 5 },
       { metric: 'm', labels: { vm: 'a' }, value: 1 },
       { metric: 'm', labels: { vm: 'a', tenant: 't1' }, value: 1 },
       { vm_name: 'a', resource_group: 'rg', cpu_percent: 1, labels: { team: 'x' } },
@@ -139,6 +140,8 @@ test('known label sets do not loosen validation: a warm cache reports exactly wh
     { vm_name: 'a', resource_group: 7, cpu_percent: 1, labels: { team: 'x' } },
     { vm_name: 'a', resource_group: 'rg', cpu_percent: 1, labels: { team: 5 } },
     { metric: 'm', labels: { vm: 'a' }, value: 1, extra: true },
+    { metric: 'cpu_percent', labels: {}, value: 150 },
+    { metric: '9bad', labels: {}, value: 1 },
   ];
   const issues = (base: Record<string, string>, s: PushedLabelSets) => {
     try {
@@ -151,7 +154,7 @@ test('known label sets do not loosen validation: a warm cache reports exactly wh
   };
   const cold = issues({}, new PushedLabelSets());
   assert.deepEqual(issues({}, sets), cold);
-  assert.equal(cold.length, 8);
+  assert.equal(cold.length, 10);
   // A label set known for tenant t1 is refused to a token of tenant t2.
   assert.throws(
     () => parseJsonIngest([{ metric: 'm', labels: { vm: 'a', tenant: 't1' }, value: 1 }], { tenant: 't2' }, NOW, sets),

@@ -124,17 +124,26 @@ interface LabelNode {
 
 const newNode = (): LabelNode => ({ next: null, vm: null, rg: null, set: null });
 
+/** A valid metric name: the string every sample of it carries; `standard` if it has bounds (`boundsIssue`). */
+interface KnownMetric {
+  readonly name: string;
+  readonly standard: boolean;
+}
+
 /**
  * The label sets pushed items resolved to, kept across requests. Every sample of a series then carries the labels
  * object the store saw before, so the store's identity cache answers without building the series key again.
  * A trie keyed by the scope (item kind and the request's base labels), then each raw label name and value in
  * order, so a lookup hashes the strings JSON.parse made and builds nothing. Only label sets of items that passed
  * validation are added, so a hit also means the label checks passed. Cleared when `maxSets` is reached.
+ * Also keeps the valid metric names seen, so each sample's name is checked by one lookup and every sample of a
+ * metric carries one string (the store's per-metric lookups then compare it by identity).
  */
 export class PushedLabelSets {
   readonly maxSets: number;
   private roots = new Map<string, LabelNode>();
   private count = 0;
+  private metrics = new Map<string, KnownMetric>();
 
   constructor(maxSets = 50_000) {
     this.maxSets = maxSets;
@@ -142,6 +151,17 @@ export class PushedLabelSets {
 
   get size(): number {
     return this.count;
+  }
+
+  /** The metric name `name` as first seen, if it is a valid one, else null. */
+  metricName(name: string): KnownMetric | null {
+    const known = this.metrics.get(name);
+    if (known) return known;
+    if (!METRIC_NAME_RE.test(name)) return null;
+    if (this.metrics.size >= this.maxSets) this.metrics = new Map();
+    const m: KnownMetric = { name, standard: (STANDARD_METRICS as readonly string[]).includes(name) };
+    this.metrics.set(name, m);
+    return m;
   }
 
   /** The label set of raw labels `raw` (of a snapshot of `vm` in `rg`, or of a sample), or null if not known. */
@@ -305,8 +325,8 @@ export function parseJsonIngest(
         durationMs: 0,
       });
     } else if ('metric' in it) {
-      const metric = it.metric;
-      if (typeof metric !== 'string' || !METRIC_NAME_RE.test(metric)) {
+      const name = typeof it.metric === 'string' ? labelSets.metricName(it.metric) : null;
+      if (!name) {
         issues.push({ index: i, field: 'metric', reason: 'must be a metric name ([A-Za-z_:][A-Za-z0-9_:]*)' });
         continue;
       }
@@ -315,7 +335,8 @@ export function parseJsonIngest(
         issues.push({ index: i, field: 'value', reason: 'must be a finite number' });
         continue;
       }
-      const bad = boundsIssue(metric, value);
+      const metric = name.name;
+      const bad = name.standard ? boundsIssue(metric, value) : null;
       if (bad) {
         issues.push({ index: i, field: 'value', reason: `${metric} ${bad}` });
         continue;
