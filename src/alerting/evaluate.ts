@@ -334,6 +334,13 @@ class WindowRing implements Ring {
 
 const EMPTY: readonly number[] = [];
 
+/** A copy of a map without the [key, value] pair per entry that `new Map(map)` allocates. */
+function copyMap<K, V>(from: ReadonlyMap<K, V>): Map<K, V> {
+  const to = new Map<K, V>();
+  from.forEach((v, k) => to.set(k, v));
+  return to;
+}
+
 /** Working copy for one evaluation: maps are copied once, entries replaced (never mutated). */
 class Cycle {
   readonly tracks: Map<string, SeriesTrack>;
@@ -358,9 +365,9 @@ class Cycle {
   readonly mutes: Mute[];
 
   constructor(prev: AlertEngineState, now: number, settings: AlertingSettings, mutes: Mute[]) {
-    this.tracks = new Map(prev.tracks);
-    this.vms = new Map(prev.vms);
-    this.marks = new Map(prev.marks);
+    this.tracks = copyMap(prev.tracks);
+    this.vms = copyMap(prev.vms);
+    this.marks = copyMap(prev.marks);
     this.prevRings = prev.rings;
     this.nextId = prev.nextId;
     this.now = now;
@@ -380,7 +387,7 @@ class Cycle {
   }
 
   setRing(key: string, ring: Ring): void {
-    this.rings ??= new Map(this.prevRings);
+    this.rings ??= copyMap(this.prevRings);
     this.rings.set(key, ring);
   }
 
@@ -569,7 +576,8 @@ function observeSample(c: Cycle, index: RuleIndex, s: Sample): void {
   const tracked = c.isTracked(sk);
   // Rules sharing an aggregate and window (avg over 5m, ...) compute it once per sample.
   let memos = 0;
-  for (const rule of rules) {
+  for (let r = 0; r < rules.length; r++) {
+    const rule = rules[r]!;
     if (rule.matchers.length > 0 && !rule.matches(s.labels)) continue;
     let value = s.value;
     if (rule.aggregate && ring) {
