@@ -332,12 +332,12 @@ class WindowRing implements Ring {
   }
 }
 
-const EMPTY: readonly number[] = [];
-
 /** A copy of a map without the [key, value] pair per entry that `new Map(map)` allocates. */
 function copyMap<K, V>(from: ReadonlyMap<K, V>): Map<K, V> {
   const to = new Map<K, V>();
-  from.forEach((v, k) => to.set(k, v));
+  from.forEach((v, k) => {
+    to.set(k, v);
+  });
   return to;
 }
 
@@ -398,7 +398,9 @@ class Cycle {
     if (!this.trackedSeries) {
       this.trackedSeries = new Set();
       const series = this.trackedSeries;
-      this.tracks.forEach((_, k) => series.add(k.slice(k.indexOf('\u0000') + 1)));
+      this.tracks.forEach((_, k) => {
+        series.add(k.slice(k.indexOf('\u0000') + 1));
+      });
     }
     return this.trackedSeries.has(sk);
   }
