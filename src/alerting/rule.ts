@@ -152,20 +152,39 @@ export const VM_UNREACHABLE_RULE: RuleConfig = ruleSchema.parse({
  * The rules in force for a config: its rules (or the defaults when it lists none), plus `vm_unreachable`
  * when no no-data rule is configured and `alerting.vm_unreachable` is on.
  */
+/**
+ * The rules in force and where each comes from: the listed rules, else the defaults (without the no-data one when
+ * `alerting.vm_unreachable` is off); plus the built-in `vm_unreachable` while it is on and no no-data rule is in force.
+ */
+export function rulesInForce(
+  rules: readonly RuleConfig[],
+  alerting: Pick<AlertingConfig, 'vm_unreachable'>,
+  defaults: readonly RuleConfig[],
+): { rule: RuleConfig; origin: 'listed' | 'default' | 'builtin' }[] {
+  const base =
+    rules.length > 0
+      ? rules.map((rule) => ({ rule, origin: 'listed' as const }))
+      : defaults
+          .filter((d) => alerting.vm_unreachable || d.type !== 'no_data')
+          .map((rule) => ({ rule, origin: 'default' as const }));
+  const out: { rule: RuleConfig; origin: 'listed' | 'default' | 'builtin' }[] = base;
+  if (alerting.vm_unreachable && !base.some((e) => e.rule.type === 'no_data'))
+    out.push({ rule: VM_UNREACHABLE_RULE, origin: 'builtin' });
+  return out;
+}
+
 export function effectiveRules(
   rules: readonly RuleConfig[],
   alerting: Pick<AlertingConfig, 'vm_unreachable'>,
   defaults: readonly RuleConfig[],
 ): AlertRule[] {
-  const base = rules.length > 0 ? rules : defaults.filter((d) => alerting.vm_unreachable || d.type !== 'no_data');
+  const entries = rulesInForce(rules, alerting, defaults);
   const seen = new Set<string>();
-  for (const r of base) {
-    if (seen.has(r.name)) throw new DuplicateRuleError(r.name);
-    seen.add(r.name);
+  for (const { rule } of entries) {
+    if (seen.has(rule.name)) throw new DuplicateRuleError(rule.name);
+    seen.add(rule.name);
   }
-  const out = base.map(compileRule);
-  if (alerting.vm_unreachable && !out.some((r) => r.type === 'no_data')) out.push(compileRule(VM_UNREACHABLE_RULE));
-  return out;
+  return entries.map((e) => compileRule(e.rule));
 }
 
 export class DuplicateRuleError extends Error {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Document, isMap, isNode, isScalar, isSeq, stringify } from 'yaml';
 import { DEFAULT_RULE_INPUTS, DEFAULT_RULES } from '../../alerting/default-rules.ts';
-import { VM_UNREACHABLE_RULE } from '../../alerting/rule.ts';
+import { rulesInForce } from '../../alerting/rule.ts';
 import { toFileForm } from '../../config/file-form.ts';
 import { type ConfigProblem, formatProblem, maskSecrets, parseConfig, type VigilConfig } from '../../config/index.ts';
 import { configObjectSchema } from '../../config/schema.ts';
@@ -93,19 +93,15 @@ server:
 
 /** The rules in force, as config entries, each with why it is there when the file did not list it. */
 export function effectiveRuleEntries(config: VigilConfig): { rule: RuleConfig; builtIn: string | null }[] {
-  const listed = config.rules.length > 0;
-  const base: { rule: RuleConfig; builtIn: string | null }[] = listed
-    ? config.rules.map((rule) => ({ rule, builtIn: null }))
-    : DEFAULT_RULES.filter((d) => config.alerting.vm_unreachable || d.type !== 'no_data').map((rule) => ({
-        rule,
-        builtIn: 'built-in default rule',
-      }));
-  if (config.alerting.vm_unreachable && !base.some((e) => e.rule.type === 'no_data'))
-    base.push({
-      rule: VM_UNREACHABLE_RULE,
-      builtIn: 'built in: alerting.vm_unreachable is on and no no_data rule is listed',
-    });
-  return base;
+  const why = {
+    listed: null,
+    default: 'built-in default rule',
+    builtin: 'built in: alerting.vm_unreachable is on and no no_data rule is listed',
+  } as const;
+  return rulesInForce(config.rules, config.alerting, DEFAULT_RULES).map((e) => ({
+    rule: e.rule,
+    builtIn: why[e.origin],
+  }));
 }
 
 /**
