@@ -426,17 +426,25 @@ export class SqliteStore implements Store {
   }
 
   private replayBatch(batchId: number, bytes: Uint8Array): void {
-    const triples = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    // Read in place when the blob is 8-byte aligned (it usually is); a copy otherwise.
+    const triples =
+      bytes.byteOffset % 8 === 0
+        ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8)
+        : new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     for (let i = 0; i < triples.length; i += 3) {
-      const id = triples[i]!;
+      // Series ids are small integers: as such (not as doubles) they hash fast in the Map (replay is start-up time).
+      const id = triples[i]! | 0;
       // A series another process created after our last look is committed with the batch: load it first.
-      if (!this.seriesById.has(id)) this.loadSeries();
-      const info = this.seriesById.get(id);
-      if (!info) continue;
+      let info = this.seriesById.get(id);
+      if (!info) {
+        this.loadSeries();
+        info = this.seriesById.get(id);
+        if (!info) continue;
+      }
       const ts = triples[i + 1]!;
       // Already in the chunks and rollups: a batch that straddles the watermark is kept whole on disk.
       if (ts < info.compactedBelow && batchId <= info.compactedBatch) continue;
-      this.addToHead(id, ts, triples[i + 2]!);
+      this.addToSeriesHead(info, ts, triples[i + 2]!);
     }
     this.knownBatches.push(batchId);
     if (batchId > this.scannedBatchId) this.scannedBatchId = batchId;
