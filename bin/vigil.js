@@ -25,6 +25,9 @@ if (!process.features.typescript) {
       if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
     });
   }
+  // Node caches the compiled modules on disk (in its temp directory), so later starts skip most of the parsing.
+  const { enableCompileCache } = await import('node:module');
+  enableCompileCache?.();
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv.slice(2));
 }
