@@ -64,6 +64,19 @@ export interface Outbox {
   staged(): StagedEvent[];
   /** Writes a group's rows (one, or one per recipient) and drops their staged events in one transaction. */
   enqueueGroup(batches: readonly Batch[], now: number): OutboxRow[];
+  /**
+   * Remembers which alerts a firing message told `channel` about, so their resolution is told once, when every
+   * one of them has resolved. An alert still firing in an open group of the channel stays in that one; one that
+   * had ended there (it fires again) moves to this group, and the resolved alerts of a group that this leaves
+   * complete are returned, to be told now.
+   */
+  openGroup(channel: string, groupId: string, fingerprints: readonly string[]): Alert[];
+  /**
+   * Records that an alert of an open group resolved (`alert` null: ended without a resolve notice, e.g. silenced
+   * or expired). Returns null when the alert is in no open group of the channel; else the group's resolved alerts
+   * once every member has ended (and forgets the group), or an empty list while some are still firing.
+   */
+  endMember(channel: string, fingerprint: string, alert: Alert | null): Alert[] | null;
   /** Pending rows due at `now`, oldest first; only `channel`'s when given; never those in `exclude`. */
   due(now: number, limit: number, channel?: string, exclude?: ReadonlySet<number>): OutboxRow[];
   /** Earliest next attempt among pending rows, or null. */
@@ -81,7 +94,43 @@ export class MemoryOutbox implements Outbox {
   private rows = new Map<number, OutboxRow>();
   private entries: DeliveryLogEntry[] = [];
   private stagedEvents = new Map<string, StagedEvent>();
+  /** channel → fingerprint → its open group and, once ended, its resolved alert (null: ended silently). */
+  private members = new Map<string, Map<string, { group: string; ended: boolean; alert: Alert | null }>>();
   private seq = 0;
+
+  openGroup(channel: string, groupId: string, fingerprints: readonly string[]): Alert[] {
+    let m = this.members.get(channel);
+    if (!m) {
+      m = new Map();
+      this.members.set(channel, m);
+    }
+    const left = new Set<string>();
+    for (const f of fingerprints) {
+      const prev = m.get(f);
+      if (prev && !prev.ended) continue;
+      if (prev) left.add(prev.group);
+      m.set(f, { group: groupId, ended: false, alert: null });
+    }
+    return [...left].flatMap((g) => this.completed(m, g) ?? []);
+  }
+  endMember(channel: string, fingerprint: string, alert: Alert | null): Alert[] | null {
+    const m = this.members.get(channel);
+    const me = m?.get(fingerprint);
+    if (!m || !me) return null;
+    me.ended = true;
+    me.alert = alert;
+    return this.completed(m, me.group) ?? [];
+  }
+  /** A group whose members have all ended: forgotten, and its resolved alerts returned; else null. */
+  private completed(
+    m: Map<string, { group: string; ended: boolean; alert: Alert | null }>,
+    group: string,
+  ): Alert[] | null {
+    const members = [...m.entries()].filter(([, v]) => v.group === group);
+    if (members.some(([, v]) => !v.ended)) return null;
+    for (const [f] of members) m.delete(f);
+    return members.flatMap(([, v]) => (v.alert ? [v.alert] : []));
+  }
 
   stage(event: StagedEvent): void {
     const key = `${event.channel}\u0000${event.kind}\u0000${event.alert.fingerprint}`;

@@ -514,6 +514,56 @@ test('resolved notifications follow the group; send_resolved: false opts a chann
   assert.deepEqual(titles(off), ['[CRITICAL] 2 VMs above 95% CPU in rg-prod'], 'no resolved message');
 });
 
+for (const store of ['memory', 'sqlite'] as const) {
+  test(`a firing group is told resolved once, when its last alert resolves; one that fires again leaves it (${store} outbox)`, async () => {
+    const clock = new FakeClock();
+    const rx = await receiver();
+    const outbox =
+      store === 'memory'
+        ? new MemoryOutbox()
+        : new OutboxRepository(
+            new DatabaseSync(`${await import('node:fs').then((fs) => fs.mkdtempSync('/tmp/vigil-groups-'))}/o.db`),
+          );
+    const p = webhookPipeline(rx.url, clock, outbox);
+    const [a, b, c] = ['web-01', 'web-02', 'web-03'].map((vm) => sampleAlert({ vm, fingerprint: `fp-${vm}` }));
+    const at = () => clock.now();
+    const resolved = (x: Alert) => ({ ...x, state: 'resolved' as const, resolvedAt: at() });
+    const ev = (kind: 'fired' | 'resolved', alert: Alert, notify = true) => ({ kind, at: at(), alert, notify });
+    const titles = async () => {
+      await p.deliverDue(at());
+      return rx.received.map((r) => JSON.parse(r.body).title as string);
+    };
+    p.handle([ev('fired', a!), ev('fired', b!), ev('fired', c!)], at());
+    assert.deepEqual(await titles(), ['[CRITICAL] 3 VMs above 95% CPU in rg-prod']);
+    await clock.advance(60_000);
+    p.handle([ev('resolved', resolved(a!))], at());
+    await clock.advance(60_000);
+    p.handle([ev('resolved', resolved(b!), false)], at()); // silenced: ends its part, told to no one
+    assert.equal((await titles()).length, 1, 'nothing while web-03 still fires');
+    await clock.advance(60_000);
+    p.handle([ev('resolved', resolved(c!))], at());
+    assert.deepEqual((await titles()).slice(1), ['[RESOLVED] 2 VMs no longer above 95% CPU in rg-prod']);
+    const told = JSON.parse(rx.received[1]!.body).alerts.map((x: { vm: string }) => x.vm);
+    assert.deepEqual(told.sort(), ['web-01', 'web-03'], 'the silenced resolution is not told');
+
+    // A new incident: web-01 and web-02 fire; web-01 resolves, then fires again (it leaves the first group);
+    // web-02's resolution then completes the first group, told at once; web-01's stays with the second.
+    p.handle([ev('fired', a!), ev('fired', b!)], at());
+    await clock.advance(60_000);
+    p.handle([ev('resolved', resolved(a!))], at());
+    await clock.advance(60_000);
+    p.handle([{ kind: 'refired', at: at(), alert: a!, notify: true }], at());
+    await clock.advance(60_000);
+    p.handle([ev('resolved', resolved(b!))], at());
+    const all = await titles();
+    assert.equal(all.length, 5);
+    assert.equal(all[4], '[RESOLVED] High CPU Usage - web-02');
+    // An alert that was never in a firing message (fired before this channel tracked groups) is told at once.
+    p.handle([ev('resolved', resolved(sampleAlert({ vm: 'db-09', fingerprint: 'fp-db-09' })))], at());
+    assert.equal((await titles()).length, 6);
+  });
+}
+
 test('notify test: the row is leased to the sender, so a running delivery loop on the same outbox never sends it too', async () => {
   const rx = await receiver();
   const dir = await import('node:fs').then((fs) => fs.mkdtempSync('/tmp/vigil-outbox-'));

@@ -138,31 +138,47 @@ export class NotificationPipeline {
   /** Accepts the engine's events (those with `notify: true` and kind fired/refired/resolved). */
   handle(events: readonly AlertEvent[], now: number): void {
     for (const ev of events) {
-      if (!ev.notify) continue;
+      // An alert that ends (resolved, silenced or not, or expired) leaves its firing group even when nobody is told.
+      const ends = ev.kind === 'resolved' || ev.kind === 'expired';
+      if (!ev.notify && !ends) continue;
       const kind: BatchKind | null =
         ev.kind === 'fired' || ev.kind === 'refired' ? 'firing' : ev.kind === 'resolved' ? 'resolved' : null;
-      if (!kind) continue;
+      if (!kind && !ends) continue;
       for (const name of this.route(ev.alert)) {
         const ch = this.channels.get(name);
         if (!ch) {
-          this.logFn('warn', `alert ${ev.alert.rule} names unknown notification channel "${name}"; skipped`);
+          if (ev.notify)
+            this.logFn('warn', `alert ${ev.alert.rule} names unknown notification channel "${name}"; skipped`);
           continue;
         }
-        if (kind === 'resolved' && !ch.sendResolved) continue;
         if (ch.severities && !ch.severities.includes(ev.alert.severity)) continue;
-        const key = `${name}\u0000${kind}`;
-        let g = this.groups.get(key);
-        if (!g) {
-          g = { channel: name, kind, firstAt: now, alerts: new Map() };
-          this.groups.set(key, g);
+        if (ends) {
+          if (!ch.sendResolved) continue;
+          // A firing message's resolution is told once, when every alert it listed has ended.
+          const tell = ev.notify && kind === 'resolved';
+          const whole = this.outbox.endMember(name, ev.alert.fingerprint, tell ? ev.alert : null);
+          if (whole === null) {
+            if (tell) this.addToGroup(name, 'resolved', ev.alert, now);
+          } else for (const a of whole) this.addToGroup(name, 'resolved', a, now);
+          continue;
         }
-        g.alerts.set(ev.alert.fingerprint, ev.alert);
-        // durable at once: a crash inside the window loses nothing (with no window, flush below writes the row)
-        if (this.groupWaitMs > 0) this.outbox.stage({ channel: name, kind, firstAt: g.firstAt, alert: ev.alert });
+        this.addToGroup(name, 'firing', ev.alert, now);
       }
     }
     this.flush(now);
     this.wake?.abort();
+  }
+
+  private addToGroup(channel: string, kind: BatchKind, alert: Alert, now: number): void {
+    const key = `${channel}\u0000${kind}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { channel, kind, firstAt: now, alerts: new Map() };
+      this.groups.set(key, g);
+    }
+    g.alerts.set(alert.fingerprint, alert);
+    // durable at once: a crash inside the window loses nothing (with no window, flush below writes the row)
+    if (this.groupWaitMs > 0) this.outbox.stage({ channel, kind, firstAt: g.firstAt, alert });
   }
 
   /**
@@ -207,6 +223,15 @@ export class NotificationPipeline {
       };
       this.outbox.enqueueGroup(this.rowsOf(batch), now);
       n++;
+      if (g.kind === 'firing' && this.channels.get(g.channel)?.sendResolved) {
+        // Alerts that fire again leave their old group; one left complete by that is told resolved now.
+        const resolved = this.outbox.openGroup(
+          g.channel,
+          hash,
+          alerts.map((a) => a.fingerprint),
+        );
+        for (const a of resolved) this.addToGroup(g.channel, 'resolved', a, now);
+      }
     }
     return n;
   }

@@ -49,6 +49,16 @@ const STEPS = [
      alert TEXT NOT NULL,
      PRIMARY KEY (channel, kind, fingerprint)
    ) STRICT;`,
+  // the alerts each firing message told a channel about, so their resolution is told once the whole group ended
+  `CREATE TABLE notify_group_members (
+     channel TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     group_id TEXT NOT NULL,
+     ended INTEGER NOT NULL DEFAULT 0,
+     alert TEXT,
+     PRIMARY KEY (channel, fingerprint)
+   ) STRICT;
+   CREATE INDEX notify_group_members_group ON notify_group_members (channel, group_id);`,
 ];
 
 interface Raw {
@@ -137,6 +147,62 @@ export class OutboxRepository implements Outbox {
       this.db.exec('ROLLBACK');
       throw e;
     }
+  }
+
+  openGroup(channel: string, groupId: string, fingerprints: readonly string[]): Alert[] {
+    const find = this.db.prepare(
+      'SELECT group_id, ended FROM notify_group_members WHERE channel = ? AND fingerprint = ?',
+    );
+    const put = this.db.prepare(
+      'INSERT OR REPLACE INTO notify_group_members (channel, fingerprint, group_id, ended, alert) VALUES (?, ?, ?, 0, NULL)',
+    );
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const left = new Set<string>();
+      for (const f of fingerprints) {
+        const prev = find.get(channel, f) as { group_id: string; ended: number } | undefined;
+        if (prev && prev.ended === 0) continue;
+        if (prev) left.add(prev.group_id);
+        put.run(channel, f, groupId);
+      }
+      const out = [...left].flatMap((g) => this.completed(channel, g) ?? []);
+      this.db.exec('COMMIT');
+      return out;
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  endMember(channel: string, fingerprint: string, alert: Alert | null): Alert[] | null {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const me = this.db
+        .prepare('SELECT group_id FROM notify_group_members WHERE channel = ? AND fingerprint = ?')
+        .get(channel, fingerprint) as { group_id: string } | undefined;
+      let out: Alert[] | null = null;
+      if (me) {
+        this.db
+          .prepare('UPDATE notify_group_members SET ended = 1, alert = ? WHERE channel = ? AND fingerprint = ?')
+          .run(alert ? JSON.stringify(alert) : null, channel, fingerprint);
+        out = this.completed(channel, me.group_id) ?? [];
+      }
+      this.db.exec('COMMIT');
+      return out;
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  /** A group whose members have all ended: deleted, and its resolved alerts returned; else null. In a transaction. */
+  private completed(channel: string, group: string): Alert[] | null {
+    const rows = this.db
+      .prepare('SELECT ended, alert FROM notify_group_members WHERE channel = ? AND group_id = ?')
+      .all(channel, group) as { ended: number; alert: string | null }[];
+    if (rows.some((r) => r.ended === 0)) return null;
+    this.db.prepare('DELETE FROM notify_group_members WHERE channel = ? AND group_id = ?').run(channel, group);
+    return rows.flatMap((r) => (r.alert ? [JSON.parse(r.alert) as Alert] : []));
   }
 
   due(now: number, limit: number, channel?: string, exclude?: ReadonlySet<number>): OutboxRow[] {
