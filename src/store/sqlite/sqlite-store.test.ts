@@ -50,6 +50,30 @@ describe('SqliteStore', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('checkpoints its WAL outside COMMITs: everything written reads back after close, which leaves no WAL', async () => {
+    const clock = new FakeClock(T0 + 2 * DAY_MS);
+    const path = join(dir, 'wal.db');
+    const store = (await openStore(storage(path), { clock })) as SqliteStore;
+    await store.maintain(clock.now()); // starts the background checkpointer
+    const samples = fleetSamples(20, T0, 24 * 60, lcg(3));
+    for (let i = 0; i < samples.length; i += 2000) await store.append(samples.slice(i, i + 2000));
+    assert.ok(statSync(`${path}-wal`).size > 0, 'the writes sit in the WAL');
+    await store.close();
+    assert.throws(() => statSync(`${path}-wal`), 'the last connection checkpointed and removed the WAL');
+    const reopened = await openStore(storage(path), { clock });
+    const r = await reopened.query({
+      selector: { metric: 'cpu_percent' },
+      from: T0,
+      to: T0 + DAY_MS,
+      resolution: 'raw',
+    });
+    assert.equal(
+      r.reduce((n, x) => n + x.points.length, 0),
+      20 * 24 * 60,
+    );
+    await reopened.close();
+  });
+
   it('answers every query the same before and after compaction, and after a reopen', async () => {
     const clock = new FakeClock(T0 + 2 * DAY_MS);
     const path = join(dir, 'same.db');

@@ -47,6 +47,7 @@ import {
 import { SeriesHead } from './head.ts';
 import { METRICS_MIGRATIONS } from './metrics-schema.ts';
 import { migrate } from './migrate.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 
 /** Raw samples are compacted per series in blocks of this width, aligned to multiples of it. */
 export const BLOCK_MS = 2 * HOUR_MS;
@@ -105,6 +106,7 @@ export class SqliteStore implements Store {
   private readonly retention: Retention;
   private readonly clock: Clock;
   private readonly seriesById = new Map<number, SeriesInfo>();
+  private checkpointer: WalCheckpointer | null = null;
   private readonly idByKey = new Map<string, number>();
   /**
    * Series by labels object, then metric. Collectors reuse one labels object per VM across metrics and cycles, and
@@ -141,6 +143,9 @@ export class SqliteStore implements Store {
     this.db.exec('PRAGMA journal_mode = WAL');
     // NORMAL in WAL mode: a committed transaction survives a killed process; only an OS crash may lose the last ones.
     this.db.exec('PRAGMA synchronous = NORMAL');
+    // Checkpoints run beside this connection (WalCheckpointer, started by the first maintain()) or at close,
+    // never inside a COMMIT.
+    this.db.exec('PRAGMA wal_autocheckpoint = 0');
     this.db.exec('PRAGMA foreign_keys = ON');
     // Compaction rewrites chunks and rollups spread over the file: a larger page cache keeps that off the disk.
     this.db.exec('PRAGMA cache_size = -32000');
@@ -915,6 +920,8 @@ export class SqliteStore implements Store {
 
   async maintain(now: number, budgetMs = DEFAULT_BUDGET_MS): Promise<MaintenanceReport> {
     this.assertOpen();
+    // A process that maintains runs for a while and writes: it keeps the WAL short from a worker thread.
+    if (!this.checkpointer && this.path !== ':memory:') this.checkpointer = new WalCheckpointer(this.path);
     this.refreshFromFile();
     const started = performance.now();
     const overBudget = () => performance.now() - started > budgetMs;
@@ -1117,6 +1124,12 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.checkpointer?.close();
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    } catch {
+      // Another process holds the file busy: its own checkpoints (or the next open) take the WAL over.
+    }
     this.db.close();
   }
 
