@@ -30,19 +30,21 @@ function body(ts: number): string {
   return JSON.stringify(items);
 }
 
+/** What bench/api-server.ts reports once it listens. */
+interface ServerReady {
+  ingestUrl: string;
+  fleetUrl: string;
+  fleetVms: number;
+  store: string;
+}
+
 /** Starts bench/api-server.ts in a child process (its own core and event loop) and waits for its addresses. */
-async function startServer(
-  useMemory: boolean,
-): Promise<{ child: ChildProcess; ingestUrl: string; fleetUrl: string; fleetVms: number; store: string }> {
+async function startServer(useMemory: boolean): Promise<{ child: ChildProcess } & ServerReady> {
   const child = fork(new URL('./api-server.ts', import.meta.url), useMemory ? ['--memory'] : [], { stdio: 'inherit' });
-  const ready = await new Promise<{ ingestUrl: string; fleetUrl: string; fleetVms: number; store: string }>(
-    (resolve, reject) => {
-      child.once('message', (m) =>
-        resolve(m as { ingestUrl: string; fleetUrl: string; fleetVms: number; store: string }),
-      );
-      child.once('exit', (code) => reject(new Error(`bench server exited with code ${code}`)));
-    },
-  );
+  const ready = await new Promise<ServerReady>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as ServerReady));
+    child.once('exit', (code) => reject(new Error(`bench server exited with code ${code}`)));
+  });
   return { child, ...ready };
 }
 
