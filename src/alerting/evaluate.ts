@@ -53,7 +53,7 @@ export interface SeriesTrack {
   /** A notification was held back by a silence and is still owed when the silence ends. */
   readonly owed: boolean;
   /** Firing and muted by a silence or maintenance window (history records each change). */
-  readonly suppressed?: boolean;
+  readonly suppressed: boolean;
 }
 
 /** What the engine knows about a VM for no-data rules, related metrics and message context. */
@@ -227,6 +227,8 @@ function aggregateStrided(
 
 interface RuleIndex {
   readonly byMetric: Map<string, AlertRule[]>;
+  /** Per metric, per rule of `byMetric`: the index of its distinct (aggregate, window) pair, or -1 without one. */
+  readonly slotsByMetric: Map<string, Int32Array>;
   readonly windowByMetric: Map<string, number>;
   readonly noData: AlertRule[];
   readonly byName: Map<string, AlertRule>;
@@ -253,7 +255,19 @@ function indexRules(rules: readonly AlertRule[]): RuleIndex {
     byMetric.set(r.metric, list);
     if (r.aggregate) windowByMetric.set(r.metric, Math.max(windowByMetric.get(r.metric) ?? 0, r.aggregate.windowMs));
   }
-  const index = { byMetric, windowByMetric, noData, byName };
+  const slotsByMetric = new Map<string, Int32Array>();
+  for (const [metric, list] of byMetric) {
+    const pairs: string[] = [];
+    const slots = new Int32Array(list.length).fill(-1);
+    list.forEach((r, i) => {
+      if (!r.aggregate) return;
+      const pair = `${r.aggregate.fn}/${r.aggregate.windowMs}`;
+      if (!pairs.includes(pair)) pairs.push(pair);
+      slots[i] = pairs.indexOf(pair);
+    });
+    slotsByMetric.set(metric, slots);
+  }
+  const index = { byMetric, slotsByMetric, windowByMetric, noData, byName };
   indexCache.set(rules, index);
   return index;
 }
@@ -303,10 +317,11 @@ class WindowRing implements Ring {
     }
     let keep = end;
     while (keep > start && buf[keep - 2]! >= ts) keep -= 2;
-    const out = new Array<number>(keep - start + 2);
-    for (let i = start; i < keep; i++) out[i - start] = buf[i]!;
-    out[keep - start] = ts;
-    out[keep - start + 1] = value;
+    // Pushed, not preallocated: every buffer then has the same (packed double) elements kind, and the code reading
+    // them stays monomorphic.
+    const out: number[] = [];
+    for (let i = start; i < keep; i++) out.push(buf[i]!);
+    out.push(ts, value);
     return new WindowRing(out, 0, out.length);
   }
 
@@ -498,6 +513,9 @@ function cachedSeriesKey(metric: string, labels: Labels): string {
 interface SeriesKeys {
   readonly sk: string;
   readonly trackKeys: Map<string, string>;
+  /** Which of `matchedFor`'s rules match this series' labels (labels objects are immutable, so it holds). */
+  matchedFor: readonly AlertRule[] | null;
+  matched: Uint8Array | null;
 }
 
 const seriesKeysCache = new WeakMap<Labels, Map<string, SeriesKeys>>();
@@ -516,7 +534,7 @@ function seriesKeysOf(metric: string, labels: Labels): SeriesKeys {
   lastByMetric = byMetric;
   let keys = byMetric.get(metric);
   if (keys === undefined) {
-    keys = { sk: cachedSeriesKey(metric, labels), trackKeys: new Map() };
+    keys = { sk: cachedSeriesKey(metric, labels), trackKeys: new Map(), matchedFor: null, matched: null };
     byMetric.set(metric, keys);
   }
   return keys;
@@ -576,23 +594,30 @@ function observeSample(c: Cycle, index: RuleIndex, s: Sample): void {
   const windowMs = index.windowByMetric.get(s.metric);
   const ring = windowMs === undefined ? undefined : c.appendPoint(sk, s.ts, s.value, s.ts - windowMs);
   const tracked = c.isTracked(sk);
+  const matched = matchesOf(keys, rules, s.labels);
   // Rules sharing an aggregate and window (avg over 5m, ...) compute it once per sample.
-  let memos = 0;
+  const slots = index.slotsByMetric.get(s.metric)!;
+  if (slotDone.length < rules.length) {
+    slotDone = new Int32Array(rules.length * 2);
+    slotValue = new Float64Array(rules.length * 2);
+  }
+  if (++slotStamp === 0x40000000) {
+    slotStamp = 1;
+    slotDone.fill(0);
+  }
+  const stamp = slotStamp;
   for (let r = 0; r < rules.length; r++) {
+    if (matched[r] === 0) continue;
     const rule = rules[r]!;
-    if (rule.matchers.length > 0 && !rule.matches(s.labels)) continue;
     let value = s.value;
-    if (rule.aggregate && ring) {
-      const { fn, windowMs: ruleWindowMs } = rule.aggregate;
-      let m = 0;
-      while (m < memos && (memoFns[m] !== fn || memoWindows[m] !== ruleWindowMs)) m++;
-      if (m < memos) value = memoValues[m]!;
+    const slot = slots[r]!;
+    if (slot >= 0 && ring) {
+      if (slotDone[slot] === stamp) value = slotValue[slot]!;
       else {
-        value = ring.aggregate(fn, s.ts - ruleWindowMs);
-        memoFns[memos] = fn;
-        memoWindows[memos] = ruleWindowMs;
-        memoValues[memos] = value;
-        memos++;
+        const agg = rule.aggregate!;
+        value = ring.aggregate(agg.fn, s.ts - agg.windowMs);
+        slotDone[slot] = stamp;
+        slotValue[slot] = value;
       }
     }
     const breach = compare(value, rule.comparison, rule.threshold);
@@ -605,9 +630,23 @@ function observeSample(c: Cycle, index: RuleIndex, s: Sample): void {
   }
 }
 
-const memoFns: RuleAggregate[] = [];
-const memoWindows: number[] = [];
-const memoValues: number[] = [];
+/** Per rule of `rules`, 1 when its label matchers select the series: computed once per (series, rule list). */
+function matchesOf(keys: SeriesKeys, rules: readonly AlertRule[], labels: Labels): Uint8Array {
+  if (keys.matchedFor === rules && keys.matched) return keys.matched;
+  const out = new Uint8Array(rules.length);
+  for (let r = 0; r < rules.length; r++) {
+    const rule = rules[r]!;
+    out[r] = rule.matchers.length === 0 || rule.matches(labels) ? 1 : 0;
+  }
+  keys.matchedFor = rules;
+  keys.matched = out;
+  return out;
+}
+
+/** This sample's aggregate per slot: valid where `slotDone` holds the current stamp (no clearing per sample). */
+let slotDone = new Int32Array(16);
+let slotValue = new Float64Array(16);
+let slotStamp = 0;
 
 type MutableVmTrack = { -readonly [K in keyof VmTrack]: VmTrack[K] } & { latest: Record<string, number> };
 
@@ -792,6 +831,7 @@ function stepThreshold(
       fireTimes: track?.fireTimes ?? [],
       flapNotifiedAt: track?.flapNotifiedAt ?? null,
       owed: false,
+      suppressed: false,
     };
     if (s.ts - alert.startsAt >= rule.forMs) fire(c, rule, key, t, s.ts);
     else {
@@ -842,10 +882,13 @@ function stepThreshold(
 function updateValue(c: Cycle, rule: AlertRule, a: Alert, value: number, ts: number, countBreach: boolean): Alert {
   const peak = a.peakValue === null || isWorse(rule, value, a.peakValue) ? value : a.peakValue;
   // Texts (message, related metrics) are refreshed when the alert fires, re-notifies or resolves, and otherwise
-  // every TEXT_REFRESH_MS of the alert's life, not on every sample.
+  // every TEXT_REFRESH_MS of the alert's life, not on every sample. Each alert's refresh is offset by a phase taken
+  // from its fingerprint: alerts raised together (an outage, a restart) then refresh spread over the period
+  // instead of all in the same cycle.
+  const phase = textRefreshPhase(a.fingerprint);
   const stale =
-    Math.floor((c.now - a.startsAt) / TEXT_REFRESH_MS) !==
-    Math.floor((a.lastEvaluatedAt - a.startsAt) / TEXT_REFRESH_MS);
+    Math.floor((c.now - a.startsAt + phase) / TEXT_REFRESH_MS) !==
+    Math.floor((a.lastEvaluatedAt - a.startsAt + phase) / TEXT_REFRESH_MS);
   const severity = severityFor(rule, value, a.severity);
   const updated: Alert = {
     ...a,
@@ -862,6 +905,12 @@ function updateValue(c: Cycle, rule: AlertRule, a: Alert, value: number, ts: num
 }
 
 const TEXT_REFRESH_MS = 5 * 60_000;
+
+/** A fixed offset in [0, TEXT_REFRESH_MS) per fingerprint (hex), from its first 8 digits. */
+function textRefreshPhase(fp: string): number {
+  const h = Number.parseInt(fp.slice(0, 8), 16);
+  return Number.isFinite(h) ? h % TEXT_REFRESH_MS : 0;
+}
 
 /** pending → firing, deciding whether this firing notifies (silences, flapping, the per rule+VM floor). */
 function fire(c: Cycle, rule: AlertRule, key: string, t: SeriesTrack, ts: number): void {
@@ -1003,6 +1052,7 @@ function evaluateNoData(c: Cycle, rule: AlertRule): void {
         fireTimes: track?.fireTimes ?? [],
         flapNotifiedAt: track?.flapNotifiedAt ?? null,
         owed: false,
+        suppressed: false,
       };
       if (silentMs >= rule.forMs) fire(c, rule, key, t, c.now);
       else {

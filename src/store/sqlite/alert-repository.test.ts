@@ -332,3 +332,21 @@ test('an ack from the CLI (another process) keeps the running service counts and
     running.db.close();
   });
 });
+
+test('a track saved before `suppressed` was always written loads as not suppressed', () => {
+  withDb((path) => {
+    const first = open(path);
+    first.service.ingest([cpu('web-01', 90, T0)], [], T0);
+    const [row] = first.db.prepare('SELECT key, data FROM alert_tracks').all() as { key: string; data: string }[];
+    assert.ok(row);
+    const { suppressed: _, ...old } = JSON.parse(row.data) as Record<string, unknown>;
+    first.db.prepare('UPDATE alert_tracks SET data = ? WHERE key = ?').run(JSON.stringify(old), row.key);
+    first.db.close();
+
+    const second = open(path);
+    const [track] = [...second.repo.loadState().tracks.values()];
+    assert.equal(track?.suppressed, false);
+    assert.equal(track?.active?.state, 'pending');
+    second.db.close();
+  });
+});

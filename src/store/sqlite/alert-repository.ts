@@ -104,7 +104,9 @@ export class AlertRepository {
   loadState(): AlertEngineState {
     const tracks = new Map<string, SeriesTrack>();
     for (const r of this.db.prepare('SELECT key, data FROM alert_tracks').all() as { key: string; data: string }[]) {
-      tracks.set(r.key, JSON.parse(r.data) as SeriesTrack);
+      // Tracks saved before `suppressed` was always written lack it.
+      const t = JSON.parse(r.data) as SeriesTrack;
+      tracks.set(r.key, { ...t, suppressed: t.suppressed === true });
     }
     const vms = new Map<string, VmTrack>();
     for (const r of this.db.prepare('SELECT vm, data FROM alert_vms').all() as { vm: string; data: string }[]) {
