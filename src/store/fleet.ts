@@ -1,6 +1,7 @@
+import type { VmStatus } from '../model/index.ts';
 import type { Labels } from '../model/labels.ts';
 import { STANDARD_METRICS, type StandardMetric } from '../model/metrics.ts';
-import type { Store } from './store.ts';
+import type { LatestValue, Store } from './store.ts';
 
 /** One VM as dashboards show it: its latest standard metrics and its last collection outcome. */
 export interface FleetRow {
@@ -21,8 +22,16 @@ export interface FleetRow {
  * so a VM whose last collection failed shows its error, not stale numbers.
  */
 export async function readFleet(store: Store, opts: { staleMs?: number } = {}): Promise<FleetRow[]> {
-  const staleMs = opts.staleMs ?? Number.POSITIVE_INFINITY;
   const [vms, values] = await Promise.all([store.listVms(), latestStandard(store)]);
+  return fleetRows(vms, values, opts.staleMs);
+}
+
+/** The fleet rows from every VM's status and the latest value of each standard-metric series. */
+export function fleetRows(
+  vms: readonly VmStatus[],
+  values: readonly LatestValue[],
+  staleMs = Number.POSITIVE_INFINITY,
+): FleetRow[] {
   const byVm = new Map<string, Map<string, { ts: number; value: number }>>();
   for (const v of values) {
     const vm = v.labels.vm;

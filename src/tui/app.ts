@@ -31,6 +31,8 @@ export interface AppProps {
   readonly color: boolean;
   /** Wall clock for the title bar and countdown; injected so tests control it. */
   readonly now: () => number;
+  /** Rows already read (the text snapshot painted before Ink loaded): the first frame shows them, not "Loading…". */
+  readonly initialRows?: readonly FleetRow[];
 }
 
 type Mode = 'table' | 'detail' | 'alerts' | 'filter';
@@ -46,8 +48,8 @@ export function App(props: AppProps): ReactNode {
   const { exit } = useApp();
   const { stdout: out } = useStdout();
   const stdout = out as NodeJS.WriteStream;
-  const [rows, setRows] = useState<FleetRow[]>([]);
-  const [updatedAt, setUpdatedAt] = useState<number | null>(null);
+  const [rows, setRows] = useState<FleetRow[]>(() => [...(props.initialRows ?? [])]);
+  const [updatedAt, setUpdatedAt] = useState<number | null>(() => (props.initialRows ? props.now() : null));
   const [error, setError] = useState<string | null>(null);
   const [refreshS, setRefreshS] = useState(props.refreshS);
   const [nextAt, setNextAt] = useState(props.now() + props.refreshS * 1000);

@@ -9,6 +9,7 @@ import type { Source } from '../collect/source.ts';
 import { configSchema } from '../config/index.ts';
 import { ruleSchema } from '../config/sections/rules.ts';
 import { MemoryStore } from '../server/testing/memory-store.ts';
+import type { FleetRow } from '../store/fleet.ts';
 import { AlertRepository } from '../store/sqlite/alert-repository.ts';
 import { localDashboardData } from './local-data.ts';
 
@@ -34,7 +35,12 @@ function setup() {
     }
     return list;
   };
-  const data = localDashboardData({ store, sources, collection: config.collection, clock, alerts: repository });
+  const data = localDashboardData({
+    open: () => ({ store, alerts: repository }),
+    sources,
+    collection: config.collection,
+    clock,
+  });
   return { data, store, clock, repository, loads: () => loads, closed: () => closed };
 }
 
@@ -113,4 +119,45 @@ test('local data: active alerts with their acknowledgement, resolved ones left o
   assert.equal(acked?.since, T0);
   assert.match(acked?.message ?? '', /CPU is at 9\d/);
   assert.ok(list.some((a) => a.status === 'firing' && a.vm === 'web-03'));
+});
+
+test('local data: the first read paints the snapshot without opening the store; the store opens after, and says so', async () => {
+  const store = new MemoryStore();
+  const repository = new AlertRepository(new DatabaseSync(':memory:'));
+  const config = configSchema.parse({});
+  let opens = 0;
+  const snapshotRow: FleetRow = {
+    vm: 'snap-01',
+    resourceGroup: null,
+    source: null,
+    tenant: null,
+    labels: { vm: 'snap-01' },
+    ts: T0,
+    metrics: { cpu_percent: 12 },
+    success: true,
+    errorMessage: null,
+  };
+  await store.write([{ metric: 'cpu_percent', labels: { vm: 'store-01' }, ts: T0, value: 34 }], []);
+  const data = localDashboardData({
+    open: () => {
+      opens++;
+      return { store, alerts: repository };
+    },
+    firstPaint: () => [snapshotRow],
+    sources: async () => [],
+    collection: config.collection,
+    clock: new FakeClock(T0),
+  });
+  const opened = new Promise<void>((resolve) => data.subscribe?.(resolve));
+  const [first, alerts] = await Promise.all([data.fleet({ collect: false }), data.alerts()]);
+  assert.deepEqual(first, [snapshotRow]);
+  assert.deepEqual(alerts, []);
+  assert.equal(opens, 0, 'the first paint does not wait for the store');
+  await opened;
+  assert.equal(opens, 1);
+  assert.deepEqual(
+    (await data.fleet({ collect: false })).map((r) => r.vm),
+    ['store-01'],
+  );
+  await data.close();
 });

@@ -5,27 +5,77 @@ import { runCycle } from '../collect/scheduler.ts';
 import type { Source } from '../collect/source.ts';
 import type { CollectionConfig } from '../config/index.ts';
 import { type Point, STANDARD_METRICS } from '../model/index.ts';
+import type { FleetRow } from '../store/fleet.ts';
 import { readFleet } from '../store/fleet.ts';
 import type { AlertRepository } from '../store/sqlite/alert-repository.ts';
 import type { Store } from '../store/store.ts';
 import type { DashboardAlert, DashboardData } from './data.ts';
 
-const STALE_MS = 15 * 60_000;
+/** A VM's metrics older than this before its newest report are not shown (its last collection failed). */
+export const STALE_MS = 15 * 60_000;
 /** Points per detail chart: enough for a sparkline the width of a terminal. */
 const HISTORY_POINTS = 120;
 
+/** The store and the alert tables the standalone dashboard reads. */
+export interface LocalStores {
+  readonly store: Store;
+  readonly alerts: AlertRepository;
+}
+
+/** How long after the first paint the store opens (its head replay blocks): the frame is on screen by then. */
+const OPEN_AFTER_PAINT_MS = 100;
+
 export function localDashboardData(d: {
-  store: Store;
+  /** Opens the store; called once, after the first paint when `firstPaint` is given, else on the first read. */
+  open: () => LocalStores | Promise<LocalStores>;
+  /**
+   * The fleet read without opening the store (`readFleetSnapshot`), for the first paint; null when it cannot be
+   * read that way. Once the store is open, subscribers are told to read again (alerts come with that read).
+   */
+  firstPaint?: () => FleetRow[] | null;
   /** The configured sources, loaded on the first refresh that collects (so the first paint does not wait for them). */
   sources: () => Promise<readonly Source[]>;
   collection: CollectionConfig;
   clock: Clock;
-  alerts: AlertRepository;
 }): DashboardData {
   let sources: Promise<readonly Source[]> | null = null;
+  let opened: Promise<LocalStores> | null = null;
+  let painted = false;
+  let fromSnapshotShown = false;
+  let closed = false;
+  const listeners = new Set<() => void>();
+  const stores = (): Promise<LocalStores> => {
+    opened ??= Promise.resolve().then(d.open);
+    return opened;
+  };
+  /** The first read without `collect` paints from the snapshot; the store opens a moment later. */
+  const fromSnapshot = (): FleetRow[] | null => {
+    if (painted || opened || !d.firstPaint) return null;
+    painted = true;
+    const rows = d.firstPaint();
+    if (rows === null) return null;
+    fromSnapshotShown = true;
+    // Unref'd: a one-shot read (non-TTY snapshot) exits without waiting for it.
+    setTimeout(() => {
+      if (closed) return;
+      stores().then(
+        () => {
+          for (const l of listeners) l();
+        },
+        // The next read reports it (in the dashboard's error line).
+        () => {},
+      );
+    }, OPEN_AFTER_PAINT_MS).unref();
+    return rows;
+  };
   return {
     intervalMs: d.collection.interval,
     async fleet({ collect }) {
+      if (!collect) {
+        const rows = fromSnapshot();
+        if (rows) return rows;
+      }
+      const { store } = await stores();
       if (collect && sources === null) sources = d.sources();
       const list = collect && sources ? await sources : [];
       if (list.length > 0) {
@@ -36,14 +86,17 @@ export function localDashboardData(d: {
           timeoutMs: d.collection.timeout,
           maxWorkers: d.collection.max_workers,
         });
-        await d.store.write(r.samples, r.outcomes);
+        await store.write(r.samples, r.outcomes);
       }
-      return readFleet(d.store, { staleMs: STALE_MS });
+      return readFleet(store, { staleMs: STALE_MS });
     },
-    vmHistory: (vm, sinceMs) => vmHistoryFromStore(d.store, vm, sinceMs, d.clock.now()),
-    forecasts: (vm) => forecastFleet(d.store, { now: d.clock.now(), vmName: vm, horizonDays: 30 }),
+    vmHistory: async (vm, sinceMs) => vmHistoryFromStore((await stores()).store, vm, sinceMs, d.clock.now()),
+    forecasts: async (vm) => forecastFleet((await stores()).store, { now: d.clock.now(), vmName: vm, horizonDays: 30 }),
     async alerts() {
-      return d.alerts.listAlerts({ states: ['pending', 'firing'] }).map(
+      // Painting from the snapshot (or about to): the alerts follow with the read after the store opens.
+      if (!opened && d.firstPaint && (!painted || fromSnapshotShown)) return [];
+      const { alerts } = await stores();
+      return alerts.listAlerts({ states: ['pending', 'firing'] }).map(
         (a): DashboardAlert => ({
           id: a.id,
           vm: a.vm,
@@ -55,10 +108,15 @@ export function localDashboardData(d: {
         }),
       );
     },
+    subscribe(onChange) {
+      listeners.add(onChange);
+      return () => listeners.delete(onChange);
+    },
     async close() {
+      closed = true;
       const list = sources ? await sources.catch(() => []) : [];
       await Promise.all(list.map((s) => s.close?.().catch(() => {})));
-      await d.store.close();
+      if (opened) await (await opened.catch(() => null))?.store.close();
     },
   };
 }

@@ -100,7 +100,12 @@ describe('vigil dashboard in a terminal', () => {
   it('shows the fleet, refreshes, changes speed, opens a VM, and quits with q', async () => {
     const exitFile = startInTmux(['dashboard', '--refresh-interval', '60']);
     try {
-      const first = await screenMatching(/demo-web-01/);
+      // The table is on screen at once (as text, from a snapshot of the store), then Ink's live screen replaces
+      // it: the same rows, with the key bar.
+      const painted = await screenMatching(/demo-web-01/);
+      assert.match(painted, /VM Name\s+CPU%\s+Memory%/);
+      const first = await screenMatching(/Vigil — 6\/6 VMs/);
+      assert.doesNotMatch(first, /Vigil fleet — /, 'the text snapshot is erased when the live screen starts');
       assert.match(first, /Updated: /);
       assert.match(first, /VM Name\s+CPU%\s+Memory%\s+Disk%\s+Disk R\/W \(MB\/s\)\s+Network I\/O \(MB\/s\)/);
       assert.match(first, /Press 'q' to quit \| 'r' to refresh \| Next auto-refresh in \d+s/);

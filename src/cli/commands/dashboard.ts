@@ -1,12 +1,14 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.ts';
-import { openStore } from '../../store/open.ts';
+import type { FleetRow } from '../../store/fleet.ts';
+import { openStore, resolveStorePath } from '../../store/open.ts';
 import { AlertRepository } from '../../store/sqlite/alert-repository.ts';
+import { readFleetSnapshot } from '../../store/sqlite/fleet-snapshot.ts';
 import type { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { DashboardData } from '../../tui/data.ts';
 import { filterRows, MAX_REFRESH_S, MIN_REFRESH_S, sortRows } from '../../tui/format.ts';
-import { localDashboardData } from '../../tui/local-data.ts';
+import { type LocalStores, localDashboardData, STALE_MS } from '../../tui/local-data.ts';
 import { remoteDashboardData } from '../../tui/remote-data.ts';
 import { renderFleetText } from '../../tui/render-text.ts';
 import { type CliIo, EXIT_FAILURE, loadEffectiveConfig, UserError } from '../context.ts';
@@ -30,6 +32,7 @@ export function register(program: Command, io: CliIo): void {
             `--refresh-interval: expected seconds between ${MIN_REFRESH_S} and ${MAX_REFRESH_S}, got "${opts.refreshInterval}"`,
           );
         let data: DashboardData;
+        let snapshot: FleetRow[] | null = null;
         if (opts.server) {
           data = await remoteDashboardData(opts.server, opts.token ?? io.env.VIGIL_TOKEN, systemClock);
         } else {
@@ -42,18 +45,25 @@ export function register(program: Command, io: CliIo): void {
             return buildSources(config, { baseDir, env: io.env });
           };
           // Not openMetricsStore (collect.ts): that module loads every source before the first paint.
-          let store: SqliteStore;
-          try {
-            store = await openStore(config.storage);
-          } catch (e) {
-            throw new UserError((e as Error).message, EXIT_FAILURE);
-          }
+          const open = async (): Promise<LocalStores> => {
+            let store: SqliteStore;
+            try {
+              store = await openStore(config.storage);
+            } catch (e) {
+              throw new UserError((e as Error).message, EXIT_FAILURE);
+            }
+            return { store, alerts: new AlertRepository(store.db) };
+          };
+          // The first paint (and a non-TTY snapshot) reads the file directly; the store, whose open replays the
+          // durable head, opens right after the paint.
+          snapshot = readFleetSnapshot(resolveStorePath(config.storage.path), { staleMs: STALE_MS });
+          const rows = snapshot;
           data = localDashboardData({
-            store,
+            open,
+            firstPaint: () => rows,
             sources,
             collection: config.collection,
             clock: systemClock,
-            alerts: new AlertRepository(store.db),
           });
         }
         try {
@@ -77,11 +87,18 @@ export function register(program: Command, io: CliIo): void {
             );
             return;
           }
-          const [{ render }, { createElement }, { App }] = await Promise.all([
+          // Ink and React take about 0.3 s to load: the snapshot is on screen as text meanwhile, and erased
+          // just before Ink's first frame takes its place.
+          const prepainted = snapshot
+            ? prepaint(io.stdout as NodeJS.WriteStream, snapshot, opts.resourceGroup, color, data.intervalMs)
+            : 0;
+          const [{ render }, { createElement }, { App }, { eraseLines }] = await Promise.all([
             import('ink'),
             import('react'),
             import('../../tui/app.ts'),
+            import('ansi-escapes'),
           ]);
+          if (prepainted > 0) io.stdout.write(eraseLines(prepainted + 1));
           const app = render(
             createElement(App, {
               data,
@@ -89,6 +106,7 @@ export function register(program: Command, io: CliIo): void {
               ...(opts.resourceGroup ? { resourceGroup: opts.resourceGroup } : {}),
               color,
               now: () => systemClock.now(),
+              ...(snapshot ? { initialRows: snapshot } : {}),
             }),
             // interactive: Ink would otherwise print only the last frame when CI=… is set (build boxes, CI
             // shells), leaving a live dashboard blank; this branch only runs on a TTY.
@@ -100,4 +118,25 @@ export function register(program: Command, io: CliIo): void {
         }
       },
     );
+}
+
+/** Writes the fleet table as text, at most a screenful; returns how many lines it wrote. */
+function prepaint(
+  stdout: NodeJS.WriteStream,
+  snapshot: readonly FleetRow[],
+  resourceGroup: string | undefined,
+  color: boolean,
+  intervalMs: number,
+): number {
+  const height = stdout.rows ?? 24;
+  const rows = sortRows(filterRows(snapshot, '', resourceGroup), 'vm');
+  if (rows.length === 0 || height < 4) return 0;
+  const text = renderFleetText(rows.slice(0, height - 3), {
+    width: stdout.columns ?? 100,
+    intervalMs,
+    color,
+    updatedAt: systemClock.now(),
+  });
+  stdout.write(text);
+  return text.split('\n').length - 1;
 }

@@ -1,4 +1,5 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { z } from 'zod';
 import { lineChartPng } from '../chart-png.ts';
 import { fmtValue, plainText, SEVERITY_COLOUR, subject, topSeverity } from '../format.ts';
@@ -53,19 +54,25 @@ ${batch.alerts.length ? '<p><img src="cid:chart@vigil" alt="metric chart" width=
 export const emailChannel = defineChannel({
   schema,
   create(name, cfg) {
-    const transport = nodemailer.createTransport({
-      host: cfg.smtp_host,
-      port: cfg.smtp_port,
-      secure: cfg.security === 'tls',
-      requireTLS: cfg.security === 'starttls',
-      ignoreTLS: cfg.security === 'none',
-      ...(cfg.username ? { auth: { user: cfg.username, pass: cfg.password ?? '' } } : {}),
-      connectionTimeout: cfg.timeout_ms,
-      greetingTimeout: cfg.timeout_ms,
-      socketTimeout: cfg.timeout_ms,
-      tls: { rejectUnauthorized: !cfg.tls_insecure },
-      logger: false,
-    });
+    // nodemailer (and the http, tls and zlib modules it pulls in) loads on the first send: every CLI command reads
+    // the channel schemas from this module, and none but a sender needs the transport.
+    let transport: Promise<Transporter<SMTPTransport.SentMessageInfo>> | null = null;
+    const connect = async (): Promise<Transporter<SMTPTransport.SentMessageInfo>> => {
+      const { default: nodemailer } = await import('nodemailer');
+      return nodemailer.createTransport({
+        host: cfg.smtp_host,
+        port: cfg.smtp_port,
+        secure: cfg.security === 'tls',
+        requireTLS: cfg.security === 'starttls',
+        ignoreTLS: cfg.security === 'none',
+        ...(cfg.username ? { auth: { user: cfg.username, pass: cfg.password ?? '' } } : {}),
+        connectionTimeout: cfg.timeout_ms,
+        greetingTimeout: cfg.timeout_ms,
+        socketTimeout: cfg.timeout_ms,
+        tls: { rejectUnauthorized: !cfg.tls_insecure },
+        logger: false,
+      });
+    };
     return {
       ...base(name, 'email', cfg, [cfg.password]),
       async send(batch): Promise<SendResult> {
@@ -88,7 +95,8 @@ export const emailChannel = defineChannel({
             ]
           : [];
         try {
-          const info = await transport.sendMail({
+          transport ??= connect();
+          const info = await (await transport).sendMail({
             from: cfg.from_address,
             to: cfg.to_addresses.join(', '),
             subject: subject(batch),
@@ -119,7 +127,7 @@ export const emailChannel = defineChannel({
         }
       },
       async close() {
-        transport.close();
+        if (transport) (await transport.catch(() => null))?.close();
       },
     };
   },

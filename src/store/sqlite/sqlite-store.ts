@@ -47,6 +47,7 @@ import {
 import { SeriesHead } from './head.ts';
 import { METRICS_MIGRATIONS } from './metrics-schema.ts';
 import { migrate } from './migrate.ts';
+import { type OutcomeRow, readVmStatuses, toOutcome } from './vm-status.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 
 /** Raw samples are compacted per series in blocks of this width, aligned to multiples of it. */
@@ -83,15 +84,6 @@ interface Round {
   readonly pending: number[];
   /** Head batches whose samples this round compacts (all known to this process when the round started). */
   readonly batchIds: number[];
-}
-
-interface OutcomeRow {
-  vm: string;
-  ts: number;
-  success: number;
-  error: string | null;
-  duration_ms: number;
-  labels: string;
 }
 
 export interface SqliteStoreOptions {
@@ -563,18 +555,7 @@ export class SqliteStore implements Store {
   async listVms(): Promise<VmStatus[]> {
     this.assertOpen();
     this.refreshFromFile();
-    const rows = this.db
-      .prepare(
-        `SELECT v.vm, v.labels AS vm_labels, o.vm AS o_vm, o.ts, o.success, o.error, o.duration_ms, o.labels
-         FROM vms v LEFT JOIN outcomes o ON o.id = v.last_outcome_id ORDER BY v.vm`,
-      )
-      .all() as unknown as (OutcomeRow & { vm_labels: string; o_vm: string | null })[];
-    return rows.map((r) => ({
-      vm: r.vm,
-      labels: JSON.parse(r.vm_labels) as Labels,
-      lastSampleTs: this.lastSampleByVm.get(r.vm) ?? null,
-      lastOutcome: r.o_vm === null ? null : toOutcome(r),
-    }));
+    return readVmStatuses(this.db, this.lastSampleByVm);
   }
 
   async outcomes(q: OutcomeQuery): Promise<CollectionOutcome[]> {
@@ -1159,17 +1140,6 @@ function addPoints(m: Map<number, Bucket>, key: number, points: { ts: number[]; 
 
 function fromRow(r: BucketRow): Bucket {
   return { count: r.count, sum: r.sum, min: r.min, max: r.max, last: r.last, lastTs: r.last_ts };
-}
-
-function toOutcome(r: OutcomeRow): CollectionOutcome {
-  return {
-    vm: r.vm,
-    labels: JSON.parse(r.labels) as Labels,
-    ts: r.ts,
-    success: r.success === 1,
-    errorMessage: r.error,
-    durationMs: r.duration_ms,
-  };
 }
 
 /** Merges sorted chunk data with sorted newer samples; the newer value wins on equal timestamps. */
