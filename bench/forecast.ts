@@ -35,6 +35,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     linear: { err: 0, act: 0 },
     chosen: { err: 0, act: 0 },
     hindsight_constant: { err: 0, act: 0 },
+    hindsight_daily_profile: { err: 0, act: 0 },
   };
   for (const m of MODEL_NAMES) totals[m] ??= { err: 0, act: 0 };
   const coverage = { inside: 0, seen: 0 };
@@ -71,6 +72,18 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       'hindsight_constant',
       new Float64Array(actual.length).fill(observedTest[Math.floor(observedTest.length / 2)] ?? 0),
     );
+    // Nor this: the best daily profile in hindsight, each hour of day predicted by the test period's own median for
+    // that hour. It bounds what any level-plus-daily-cycle forecast could reach, knowing the future.
+    const profile = new Float64Array(actual.length);
+    for (let h = 0; h < 24; h++) {
+      const slot: number[] = [];
+      for (let i = 0; i < actual.length; i++)
+        if ((grid.startHour + n + i) % 24 === h && !Number.isNaN(actual[i])) slot.push(actual[i]);
+      slot.sort((a, b) => a - b);
+      const med = slot.length === 0 ? 0 : slot[Math.floor(slot.length / 2)]!;
+      for (let i = 0; i < actual.length; i++) if ((grid.startHour + n + i) % 24 === h) profile[i] = med;
+    }
+    add('hindsight_daily_profile', profile);
     let inside = 0;
     let seen = 0;
     for (let i = 0; i < actual.length; i++) {
