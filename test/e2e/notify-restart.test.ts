@@ -18,7 +18,8 @@ function start(dbPath: string, url: string, mode: string) {
   p.stderr.on('data', (d) => {
     out += d;
   });
-  const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the output read after it must be complete ('exit' can come before the pipes are drained).
+  const exited = new Promise<number | null>((resolve) => p.on('close', (code) => resolve(code)));
   return { p, exited, output: () => out };
 }
 
