@@ -26,33 +26,40 @@ export async function readFleet(store: Store, opts: { staleMs?: number } = {}): 
   return fleetRows(vms, values, opts.staleMs);
 }
 
+const NO_VALUES: readonly LatestValue[] = [];
+
 /** The fleet rows from every VM's status and the latest value of each standard-metric series. */
 export function fleetRows(
   vms: readonly VmStatus[],
   values: readonly LatestValue[],
   staleMs = Number.POSITIVE_INFINITY,
 ): FleetRow[] {
-  const byVm = new Map<string, Map<string, { ts: number; value: number }>>();
-  for (const v of values) {
+  // Plain arrays and indexed loops: this runs once, cold, before a dashboard's first paint.
+  const byVm = new Map<string, LatestValue[]>();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     const vm = v.labels.vm;
     if (!vm) continue;
-    let m = byVm.get(vm);
-    if (!m) {
-      m = new Map();
-      byVm.set(vm, m);
-    }
-    const prev = m.get(v.metric);
-    if (!prev || prev.ts < v.ts) m.set(v.metric, { ts: v.ts, value: v.value });
+    const list = byVm.get(vm);
+    if (list) list.push(v);
+    else byVm.set(vm, [v]);
   }
   return vms.map((status) => {
-    const m = byVm.get(status.vm) ?? new Map<string, { ts: number; value: number }>();
+    const list = byVm.get(status.vm) ?? NO_VALUES;
     const outcome = status.lastOutcome;
     let newest = Math.max(status.lastSampleTs ?? Number.NEGATIVE_INFINITY, outcome?.ts ?? Number.NEGATIVE_INFINITY);
-    for (const p of m.values()) newest = Math.max(newest, p.ts);
+    for (let i = 0; i < list.length; i++) if (list[i]!.ts > newest) newest = list[i]!.ts;
     const metrics: Partial<Record<StandardMetric, number>> = {};
     const failedLast = outcome !== null && !outcome.success && outcome.ts >= newest;
     if (!failedLast) {
-      for (const [metric, p] of m) if (newest - p.ts <= staleMs) metrics[metric as StandardMetric] = p.value;
+      // Several series of one metric (other labels): the newest point wins.
+      const at: Partial<Record<string, number>> = {};
+      for (let i = 0; i < list.length; i++) {
+        const v = list[i]!;
+        if (newest - v.ts > staleMs || (at[v.metric] ?? Number.NEGATIVE_INFINITY) >= v.ts) continue;
+        at[v.metric] = v.ts;
+        metrics[v.metric as StandardMetric] = v.value;
+      }
     }
     return {
       vm: status.vm,

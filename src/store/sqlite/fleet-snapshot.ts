@@ -6,22 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { isStandardMetric } from '../../model/index.ts';
+import { STANDARD_METRICS } from '../../model/index.ts';
 import { type FleetRow, fleetRows } from '../fleet.ts';
 import type { LatestValue } from '../store.ts';
 import { readVmStatuses } from './vm-status.ts';
 
-type SeriesTuple = [number, string, string | null, number | null, number | null, number, number];
-
-interface SeriesRow {
-  id: number;
-  metric: string;
-  vm: string | null;
-  last_ts: number | null;
-  last_value: number | null;
-  compacted_below: number;
-  compacted_batch: number;
-}
+/** A series of a listed VM: [id, VM rowid, standard metric index or -1, last_ts, last_value, below, batch]. */
+type SeriesTuple = [number, number, number, number | null, number | null, number, number];
 
 /**
  * `[]` when the file or its tables do not exist yet (nothing collected); null when the file cannot be read this way
@@ -57,43 +48,43 @@ export function readFleetSnapshot(path: string, opts: { staleMs?: number } = {})
 }
 
 function snapshot(db: DatabaseSync, staleMs: number | undefined): FleetRow[] {
-  // Rows as arrays: a few times faster than objects for the thousands of series a fleet has.
-  const select = db.prepare('SELECT id, metric, vm, last_ts, last_value, compacted_below, compacted_batch FROM series');
-  select.setReturnArrays(true);
-  const series = (select.all() as unknown as SeriesTuple[]).map(
-    ([id, metric, vm, last_ts, last_value, compacted_below, compacted_batch]): SeriesRow => ({
-      id,
-      metric,
-      vm,
-      last_ts,
-      last_value,
-      compacted_below,
-      compacted_batch,
-    }),
+  // Numbers only, as arrays: no metric or VM name strings per series (the VM comes as its row id in \`vms\`, the
+  // metric as its index among the standard ones), which is most of the cost of reading thousands of series. Only the
+  // series of listed VMs: fleet rows are built for those alone.
+  const metricIndex = STANDARD_METRICS.map((m, i) => `WHEN '${m}' THEN ${i}`).join(' ');
+  const select = db.prepare(
+    `SELECT s.id, v.rowid, CASE s.metric ${metricIndex} ELSE -1 END, s.last_ts, s.last_value, s.compacted_below,
+       s.compacted_batch FROM series s JOIN vms v ON v.vm = s.vm`,
   );
+  select.setReturnArrays(true);
+  const series = select.all() as unknown as SeriesTuple[];
+  const vmNames = new Map<number, string>();
+  for (const r of db.prepare('SELECT rowid AS id, vm FROM vms').all() as { id: number; vm: string }[])
+    vmNames.set(r.id, r.vm);
+  // Indexed loops, not destructuring for-of: this runs once, cold (interpreted), before a first paint.
   let maxId = 0;
-  for (const s of series) if (s.id > maxId) maxId = s.id;
+  for (let i = 0; i < series.length; i++) if (series[i]![0] > maxId) maxId = series[i]![0];
   const lastTs = new Float64Array(maxId + 1).fill(Number.NEGATIVE_INFINITY);
   const lastValue = new Float64Array(maxId + 1);
   const below = new Float64Array(maxId + 1).fill(Number.NEGATIVE_INFINITY);
   const belowBatch = new Float64Array(maxId + 1);
-  for (const s of series) {
-    if (s.last_ts !== null) {
-      lastTs[s.id] = s.last_ts;
-      lastValue[s.id] = s.last_value ?? 0;
+  for (let i = 0; i < series.length; i++) {
+    const r = series[i]!;
+    const id = r[0];
+    if (r[3] !== null) {
+      lastTs[id] = r[3];
+      lastValue[id] = r[4] ?? 0;
     }
-    below[s.id] = s.compacted_below;
-    belowBatch[s.id] = s.compacted_batch;
+    below[id] = r[5];
+    belowBatch[id] = r[6];
   }
   // Which batch each series' value came from: on equal timestamps the later write wins, as in the store's replay.
   const fromBatch = belowBatch.slice();
-  // Only the series of listed VMs reach a fleet row; the scan stops once no batch left can hold a newer point for
-  // any of them (batches newest first by their newest point: usually one or two batches, not the whole head).
-  const listed = new Set((db.prepare('SELECT vm FROM vms').all() as { vm: string }[]).map((r) => r.vm));
-  const watched = series.filter((s) => s.vm !== null && listed.has(s.vm)).map((s) => s.id);
+  // The scan stops once no batch left can hold a newer point for any of these series (batches newest first by their
+  // newest point: usually one or two batches, not the whole head).
   const oldestWatched = (): number => {
     let m = Number.POSITIVE_INFINITY;
-    for (const id of watched) if (lastTs[id]! < m) m = lastTs[id]!;
+    for (let i = 0; i < series.length; i++) if (lastTs[series[i]![0]]! < m) m = lastTs[series[i]![0]]!;
     return m;
   };
   // The order comes from the small columns alone: sorting whole rows would copy every blob through the sorter.
@@ -125,13 +116,14 @@ function snapshot(db: DatabaseSync, staleMs: number | undefined): FleetRow[] {
   }
   const lastSampleByVm = new Map<string, number>();
   const values: LatestValue[] = [];
-  for (const s of series) {
-    const ts = lastTs[s.id]!;
-    if (s.vm === null || ts === Number.NEGATIVE_INFINITY) continue;
-    if (ts > (lastSampleByVm.get(s.vm) ?? Number.NEGATIVE_INFINITY)) lastSampleByVm.set(s.vm, ts);
+  for (let i = 0; i < series.length; i++) {
+    const [id, vmId, metric] = series[i]!;
+    const ts = lastTs[id]!;
+    const vm = vmNames.get(vmId);
+    if (vm === undefined || ts === Number.NEGATIVE_INFINITY) continue;
+    if (ts > (lastSampleByVm.get(vm) ?? Number.NEGATIVE_INFINITY)) lastSampleByVm.set(vm, ts);
     // fleetRows reads only the VM label of a value.
-    if (isStandardMetric(s.metric))
-      values.push({ metric: s.metric, labels: { vm: s.vm }, ts, value: lastValue[s.id]! });
+    if (metric >= 0) values.push({ metric: STANDARD_METRICS[metric]!, labels: { vm }, ts, value: lastValue[id]! });
   }
   return fleetRows(readVmStatuses(db, lastSampleByVm), values, staleMs);
 }
