@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANNEL_TYPES, CHANNELS, isChannelType } from '../../notify/channels/registry.ts';
+import { CHANNEL_SCHEMAS, CHANNEL_TYPES, isChannelType } from '../../notify/channels/schemas.ts';
 import { registerFileForm } from '../file-form.ts';
 
 /** The settings of one channel as written (before its own schema checks them). */
@@ -25,7 +25,7 @@ const checkedChannelsSchema = z.record(z.string(), rawChannelSchema).transform((
       });
       continue;
     }
-    const schema: z.ZodType = CHANNELS[type].schema;
+    const schema: z.ZodType = CHANNEL_SCHEMAS[type];
     const check = raw.enabled === false && schema instanceof z.ZodObject ? schema.partial() : schema;
     const parsed = check.safeParse(raw, { reportInput: true });
     if (!parsed.success) {
@@ -75,7 +75,7 @@ export const notificationsSchema = z
   .strict();
 export type NotificationsSettings = z.output<typeof notificationsSchema>;
 
-/** Channel types Vigil implements (src/notify/channels/registry.ts is the list). */
+/** Channel types Vigil implements (src/notify/channels/schemas.ts is the list). */
 export const CHANNEL_TYPE_NAMES: readonly string[] = CHANNEL_TYPES;
 
 /** A channel-name problem found by `channelNameIssues`; warnings do not fail validation. */

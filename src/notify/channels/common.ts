@@ -1,17 +1,6 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Clock } from '../../clock.ts';
 import type { Channel } from '../types.ts';
-
-/** Settings every channel accepts. */
-export const commonFields = {
-  type: z.string().optional(),
-  enabled: z.boolean().default(true),
-  timeout_ms: z.number().int().positive().default(10_000),
-  /** Maximum messages per second to this channel; excess waits, nothing is dropped. */
-  rate_limit_per_second: z.number().positive().optional(),
-  send_resolved: z.boolean().default(true),
-  severities: z.array(z.enum(['info', 'warning', 'critical', 'emergency'])).optional(),
-};
 
 export interface ChannelDeps {
   readonly clock: Clock;

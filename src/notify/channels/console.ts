@@ -1,9 +1,7 @@
-import { z } from 'zod';
 import { alertLine, subject } from '../format.ts';
 import type { Batch } from '../types.ts';
-import { base, commonFields, defineChannel } from './common.ts';
-
-const schema = z.object({ ...commonFields, color: z.boolean().optional() }).strict();
+import { base, defineChannel } from './common.ts';
+import { consoleSchema as schema } from './schemas.ts';
 
 const ANSI = {
   info: '\x1b[34m',

@@ -1,12 +1,8 @@
-import { z } from 'zod';
 import { alertLine, SEVERITY_COLOUR, subject, topSeverity } from '../format.ts';
 import { post } from '../http.ts';
 import type { Batch } from '../types.ts';
-import { base, commonFields, defineChannel, urlSecrets } from './common.ts';
-
-const schema = z
-  .object({ ...commonFields, webhook_url: z.string().url(), username: z.string().default('Vigil') })
-  .strict();
+import { base, defineChannel, urlSecrets } from './common.ts';
+import { discordSchema as schema } from './schemas.ts';
 
 export function discordPayload(batch: Batch, username: string) {
   const sev = topSeverity(batch.alerts);

@@ -1,27 +1,10 @@
 import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import { z } from 'zod';
 import { lineChartPng } from '../chart-png.ts';
 import { fmtValue, plainText, SEVERITY_COLOUR, subject, topSeverity } from '../format.ts';
 import type { Batch, SendResult } from '../types.ts';
-import { base, commonFields, defineChannel } from './common.ts';
-
-const schema = z
-  .object({
-    ...commonFields,
-    smtp_host: z.string().min(1),
-    smtp_port: z.number().int().positive().default(587),
-    /** `starttls` (default, port 587: upgrade required), `tls` (implicit, port 465), `none` (local relays only). */
-    security: z.enum(['starttls', 'tls', 'none']).default('starttls'),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    from_address: z.string().min(1),
-    to_addresses: z.array(z.string().min(1)).min(1),
-    dashboard_url: z.string().default('http://localhost:8080'),
-    /** Accept self-signed certificates (tests, private relays). */
-    tls_insecure: z.boolean().default(false),
-  })
-  .strict();
+import { base, defineChannel } from './common.ts';
+import { emailSchema as schema } from './schemas.ts';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

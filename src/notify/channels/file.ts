@@ -1,22 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
-import { base, commonFields, defineChannel } from './common.ts';
+import { base, defineChannel } from './common.ts';
+import { fileSchema as schema } from './schemas.ts';
 import { vigilPayload } from './webhook.ts';
-
-const schema = z
-  .object({
-    ...commonFields,
-    path: z.string().min(1),
-    max_bytes: z
-      .number()
-      .int()
-      .positive()
-      .default(10 * 1024 * 1024),
-    /** Rotated files kept: path.1 … path.N. */
-    keep: z.number().int().min(1).default(5),
-  })
-  .strict();
 
 export function rotate(path: string, keep: number): void {
   rmSync(`${path}.${keep}`, { force: true });

@@ -1,18 +1,9 @@
-import { z } from 'zod';
 import type { Alert } from '../../model/alert.ts';
 import { alertLine, FAILURE_SEVERITY, subject } from '../format.ts';
 import { post } from '../http.ts';
 import type { Batch, SendResult } from '../types.ts';
-import { base, commonFields, defineChannel } from './common.ts';
-
-const schema = z
-  .object({
-    ...commonFields,
-    routing_key: z.string().min(1),
-    url: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
-    source: z.string().default('vigil'),
-  })
-  .strict();
+import { base, defineChannel } from './common.ts';
+import { pagerdutySchema as schema } from './schemas.ts';
 
 const PD_SEVERITY = { info: 'info', warning: 'warning', critical: 'critical', emergency: 'critical' } as const;
 

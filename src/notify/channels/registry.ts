@@ -4,15 +4,13 @@ import { discordChannel } from './discord.ts';
 import { emailChannel } from './email.ts';
 import { fileChannel } from './file.ts';
 import { pagerdutyChannel } from './pagerduty.ts';
+import { CHANNEL_TYPES, type ChannelType, isChannelType } from './schemas.ts';
 import { slackChannel } from './slack.ts';
 import { smsChannel } from './sms.ts';
 import { teamsChannel } from './teams.ts';
 import { webhookChannel } from './webhook.ts';
 
-/**
- * Every channel type, by name: the one list of channel types (config validation reads each entry's `schema`
- * from here, so adding a channel is its file plus one line here).
- */
+/** Every channel implementation, by type (their settings schemas, which config validation reads, are in schemas.ts). */
 export const CHANNELS = {
   email: emailChannel,
   slack: slackChannel,
@@ -23,11 +21,6 @@ export const CHANNELS = {
   sms: smsChannel,
   console: consoleChannel,
   file: fileChannel,
-} satisfies Record<string, ChannelFactory>;
+} satisfies Record<ChannelType, ChannelFactory>;
 
-export type ChannelType = keyof typeof CHANNELS;
-export const CHANNEL_TYPES = Object.keys(CHANNELS) as ChannelType[];
-
-export function isChannelType(t: string): t is ChannelType {
-  return (CHANNEL_TYPES as readonly string[]).includes(t);
-}
+export { CHANNEL_TYPES, type ChannelType, isChannelType };

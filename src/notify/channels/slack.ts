@@ -1,18 +1,8 @@
-import { z } from 'zod';
 import { alertLine, fmtValue, plainText, SEVERITY_COLOUR, subject, topSeverity } from '../format.ts';
 import { post } from '../http.ts';
 import type { Batch } from '../types.ts';
-import { base, commonFields, defineChannel, urlSecrets } from './common.ts';
-
-const schema = z
-  .object({
-    ...commonFields,
-    webhook_url: z.string().url(),
-    dashboard_url: z.string().default('http://localhost:8080'),
-    /** Slack allows about one message per second per webhook. */
-    rate_limit_per_second: z.number().positive().default(1),
-  })
-  .strict();
+import { base, defineChannel, urlSecrets } from './common.ts';
+import { slackSchema as schema } from './schemas.ts';
 
 /** Block Kit message with a text fallback; the colour bar comes from the attachment. */
 export function slackPayload(batch: Batch, dashboardUrl: string) {

@@ -1,20 +1,8 @@
-import { z } from 'zod';
 import { subject } from '../format.ts';
 import { post } from '../http.ts';
 import type { Batch, SendResult } from '../types.ts';
-import { base, commonFields, defineChannel } from './common.ts';
-
-const schema = z
-  .object({
-    ...commonFields,
-    account_sid: z.string().min(1),
-    auth_token: z.string().min(1),
-    from: z.string().min(1),
-    to: z.array(z.string().min(1)).min(1),
-    url: z.string().url().default('https://api.twilio.com'),
-    severities: z.array(z.enum(['info', 'warning', 'critical', 'emergency'])).default(['critical', 'emergency']),
-  })
-  .strict();
+import { base, defineChannel } from './common.ts';
+import { smsSchema as schema } from './schemas.ts';
 
 // GSM 03.38: the basic set costs one septet per character, the extension set two (escape + char). A body made
 // only of these goes out as one 160-septet GSM-7 segment; a single other character forces UCS-2 (70 per segment).

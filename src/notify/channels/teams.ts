@@ -1,10 +1,8 @@
-import { z } from 'zod';
 import { fmtValue, subject, topSeverity } from '../format.ts';
 import { post } from '../http.ts';
 import type { Batch } from '../types.ts';
-import { base, commonFields, defineChannel, urlSecrets } from './common.ts';
-
-const schema = z.object({ ...commonFields, webhook_url: z.string().url() }).strict();
+import { base, defineChannel, urlSecrets } from './common.ts';
+import { teamsSchema as schema } from './schemas.ts';
 
 /** A Teams Workflows ("When a Teams webhook request is received") message carrying an Adaptive Card. */
 export function teamsPayload(batch: Batch) {

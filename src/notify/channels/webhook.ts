@@ -1,25 +1,11 @@
-import { z } from 'zod';
 import type { Alert } from '../../model/alert.ts';
 import { iso, subject } from '../format.ts';
 import { post } from '../http.ts';
 import type { Batch } from '../types.ts';
-import { base, commonFields, defineChannel } from './common.ts';
+import { base, defineChannel } from './common.ts';
+import { webhookSchema as schema } from './schemas.ts';
 
 export const WEBHOOK_SCHEMA_VERSION = 'vigil.notification/v1';
-
-const schema = z
-  .object({
-    ...commonFields,
-    url: z.string().url(),
-    /** Shared secret for the X-Vigil-Signature header (HMAC-SHA256 over `${timestamp}.${body}`). */
-    secret: z.string().optional(),
-    /** Sent as `Authorization: Bearer <token>`. */
-    token: z.string().optional(),
-    headers: z.record(z.string(), z.string()).default({}),
-    format: z.enum(['vigil', 'alertmanager']).default('vigil'),
-    external_url: z.string().default('http://localhost:8080'),
-  })
-  .strict();
 
 function vigilAlert(a: Alert) {
   return {
