@@ -1,5 +1,4 @@
-import type { Transporter } from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import nodemailer from 'nodemailer';
 import { lineChartPng } from '../chart-png.ts';
 import { fmtValue, plainText, SEVERITY_COLOUR, subject, topSeverity } from '../format.ts';
 import type { Batch, SendResult } from '../types.ts';
@@ -37,25 +36,19 @@ ${batch.alerts.length ? '<p><img src="cid:chart@vigil" alt="metric chart" width=
 export const emailChannel = defineChannel({
   schema,
   create(name, cfg) {
-    // nodemailer (and the http, tls and zlib modules it pulls in) loads on the first send: every CLI command reads
-    // the channel schemas from this module, and none but a sender needs the transport.
-    let transport: Promise<Transporter<SMTPTransport.SentMessageInfo>> | null = null;
-    const connect = async (): Promise<Transporter<SMTPTransport.SentMessageInfo>> => {
-      const { default: nodemailer } = await import('nodemailer');
-      return nodemailer.createTransport({
-        host: cfg.smtp_host,
-        port: cfg.smtp_port,
-        secure: cfg.security === 'tls',
-        requireTLS: cfg.security === 'starttls',
-        ignoreTLS: cfg.security === 'none',
-        ...(cfg.username ? { auth: { user: cfg.username, pass: cfg.password ?? '' } } : {}),
-        connectionTimeout: cfg.timeout_ms,
-        greetingTimeout: cfg.timeout_ms,
-        socketTimeout: cfg.timeout_ms,
-        tls: { rejectUnauthorized: !cfg.tls_insecure },
-        logger: false,
-      });
-    };
+    const transport = nodemailer.createTransport({
+      host: cfg.smtp_host,
+      port: cfg.smtp_port,
+      secure: cfg.security === 'tls',
+      requireTLS: cfg.security === 'starttls',
+      ignoreTLS: cfg.security === 'none',
+      ...(cfg.username ? { auth: { user: cfg.username, pass: cfg.password ?? '' } } : {}),
+      connectionTimeout: cfg.timeout_ms,
+      greetingTimeout: cfg.timeout_ms,
+      socketTimeout: cfg.timeout_ms,
+      tls: { rejectUnauthorized: !cfg.tls_insecure },
+      logger: false,
+    });
     return {
       ...base(name, 'email', cfg, [cfg.password]),
       async send(batch): Promise<SendResult> {
@@ -78,8 +71,7 @@ export const emailChannel = defineChannel({
             ]
           : [];
         try {
-          transport ??= connect();
-          const info = await (await transport).sendMail({
+          const info = await transport.sendMail({
             from: cfg.from_address,
             to: cfg.to_addresses.join(', '),
             subject: subject(batch),
@@ -110,7 +102,7 @@ export const emailChannel = defineChannel({
         }
       },
       async close() {
-        if (transport) (await transport.catch(() => null))?.close();
+        transport.close();
       },
     };
   },
