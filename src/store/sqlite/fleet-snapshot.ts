@@ -9,6 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { STANDARD_METRICS } from '../../model/index.ts';
 import { type FleetRow, fleetRows } from '../fleet.ts';
 import type { LatestValue } from '../store.ts';
+import { batchTriples } from './head.ts';
 import { readVmStatuses } from './vm-status.ts';
 
 /** A series of a listed VM: [id, VM rowid, standard metric index or -1, last_ts, last_value, below, batch]. */
@@ -48,7 +49,7 @@ export function readFleetSnapshot(path: string, opts: { staleMs?: number } = {})
 }
 
 function snapshot(db: DatabaseSync, staleMs: number | undefined): FleetRow[] {
-  // Numbers only, as arrays: no metric or VM name strings per series (the VM comes as its row id in \`vms\`, the
+  // Numbers only, as arrays: no metric or VM name strings per series (the VM comes as its row id in `vms`, the
   // metric as its index among the standard ones), which is most of the cost of reading thousands of series. Only the
   // series of listed VMs: fleet rows are built for those alone.
   const metricIndex = STANDARD_METRICS.map((m, i) => `WHEN '${m}' THEN ${i}`).join(' ');
@@ -95,11 +96,7 @@ function snapshot(db: DatabaseSync, staleMs: number | undefined): FleetRow[] {
   const blob = db.prepare('SELECT data FROM head_batches WHERE id = ?');
   for (const r of order) {
     if (r.max_ts < oldestWatched()) break;
-    const bytes = (blob.get(r.id) as { data: Uint8Array }).data;
-    const triples =
-      bytes.byteOffset % 8 === 0
-        ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8)
-        : new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const triples = batchTriples((blob.get(r.id) as { data: Uint8Array }).data);
     for (let i = 0; i < triples.length; i += 3) {
       const id = triples[i]! | 0;
       const ts = triples[i + 1]!;

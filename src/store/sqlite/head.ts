@@ -51,3 +51,13 @@ export function lowerBound(a: ArrayLike<number>, x: number): number {
   }
   return lo;
 }
+
+/**
+ * A durable head batch's samples as [seriesId, ts, value, ...]: read in place when the blob is 8-byte aligned (it
+ * usually is), copied otherwise.
+ */
+export function batchTriples(bytes: Uint8Array): Float64Array {
+  return bytes.byteOffset % 8 === 0
+    ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8)
+    : new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}

@@ -44,7 +44,7 @@ import {
   type StoreStats,
   type Tier,
 } from '../store.ts';
-import { SeriesHead } from './head.ts';
+import { batchTriples, SeriesHead } from './head.ts';
 import { METRICS_MIGRATIONS } from './metrics-schema.ts';
 import { migrate } from './migrate.ts';
 import { type OutcomeRow, readVmStatuses, toOutcome } from './vm-status.ts';
@@ -423,11 +423,7 @@ export class SqliteStore implements Store {
   }
 
   private replayBatch(batchId: number, bytes: Uint8Array): void {
-    // Read in place when the blob is 8-byte aligned (it usually is); a copy otherwise.
-    const triples =
-      bytes.byteOffset % 8 === 0
-        ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8)
-        : new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const triples = batchTriples(bytes);
     for (let i = 0; i < triples.length; i += 3) {
       // Series ids are small integers: as such (not as doubles) they hash fast in the Map (replay is start-up time).
       const id = triples[i]! | 0;
@@ -482,7 +478,7 @@ export class SqliteStore implements Store {
     }
     const ids = new Set(stale.map((s) => s.id));
     for (const r of this.stmt.batchesFrom!.iterate(from) as Iterable<{ id: number; data: Uint8Array }>) {
-      const t = new Float64Array(r.data.buffer.slice(r.data.byteOffset, r.data.byteOffset + r.data.byteLength));
+      const t = batchTriples(r.data);
       for (let i = 0; i < t.length; i += 3) {
         const id = t[i]!;
         if (!ids.has(id)) continue;
