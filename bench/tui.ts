@@ -160,7 +160,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           const store = await openStore(config.storage);
           return { store, alerts: new AlertRepository(store.db) };
         },
-        firstPaint: () => readFleetSnapshot(path, { staleMs: STALE_MS }),
+        firstPaint: readFleetSnapshot(path, { staleMs: STALE_MS }),
         sources: async () => [],
         collection: config.collection,
         clock: systemClock,

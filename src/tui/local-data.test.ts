@@ -143,7 +143,7 @@ test('local data: the first read paints the snapshot without opening the store; 
       opens++;
       return { store, alerts: repository };
     },
-    firstPaint: () => [snapshotRow],
+    firstPaint: [snapshotRow],
     sources: async () => [],
     collection: config.collection,
     clock: new FakeClock(T0),

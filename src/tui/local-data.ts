@@ -29,10 +29,10 @@ export function localDashboardData(d: {
   /** Opens the store; called once, after the first paint when `firstPaint` is given, else on the first read. */
   open: () => LocalStores | Promise<LocalStores>;
   /**
-   * The fleet read without opening the store (`readFleetSnapshot`), for the first paint; null when it cannot be
-   * read that way. Once the store is open, subscribers are told to read again (alerts come with that read).
+   * The fleet read without opening the store (`readFleetSnapshot`), shown by the first read; null or absent when
+   * there is none. Once the store is open, subscribers are told to read again (alerts come with that read).
    */
-  firstPaint?: () => FleetRow[] | null;
+  firstPaint?: FleetRow[] | null;
   /** The configured sources, loaded on the first refresh that collects (so the first paint does not wait for them). */
   sources: () => Promise<readonly Source[]>;
   collection: CollectionConfig;
@@ -40,21 +40,21 @@ export function localDashboardData(d: {
 }): DashboardData {
   let sources: Promise<readonly Source[]> | null = null;
   let opened: Promise<LocalStores> | null = null;
-  let painted = false;
-  let fromSnapshotShown = false;
+  /** The snapshot still to show, and whether it is on screen while the store is not yet open. */
+  let snapshot = d.firstPaint ?? null;
+  let showingSnapshot = false;
   let closed = false;
   const listeners = new Set<() => void>();
   const stores = (): Promise<LocalStores> => {
     opened ??= Promise.resolve().then(d.open);
     return opened;
   };
-  /** The first read without `collect` paints from the snapshot; the store opens a moment later. */
-  const fromSnapshot = (): FleetRow[] | null => {
-    if (painted || opened || !d.firstPaint) return null;
-    painted = true;
-    const rows = d.firstPaint();
-    if (rows === null) return null;
-    fromSnapshotShown = true;
+  /** The first read without `collect` shows the snapshot; the store opens a moment later. */
+  const takeSnapshot = (): FleetRow[] | null => {
+    const rows = snapshot;
+    snapshot = null;
+    if (rows === null || opened) return null;
+    showingSnapshot = true;
     // Unref'd: a one-shot read (non-TTY snapshot) exits without waiting for it.
     setTimeout(() => {
       if (closed) return;
@@ -72,7 +72,7 @@ export function localDashboardData(d: {
     intervalMs: d.collection.interval,
     async fleet({ collect }) {
       if (!collect) {
-        const rows = fromSnapshot();
+        const rows = takeSnapshot();
         if (rows) return rows;
       }
       const { store } = await stores();
@@ -93,8 +93,8 @@ export function localDashboardData(d: {
     vmHistory: async (vm, sinceMs) => vmHistoryFromStore((await stores()).store, vm, sinceMs, d.clock.now()),
     forecasts: async (vm) => forecastFleet((await stores()).store, { now: d.clock.now(), vmName: vm, horizonDays: 30 }),
     async alerts() {
-      // Painting from the snapshot (or about to): the alerts follow with the read after the store opens.
-      if (!opened && d.firstPaint && (!painted || fromSnapshotShown)) return [];
+      // Showing the snapshot (or about to): the alerts follow with the read after the store opens.
+      if (!opened && (snapshot !== null || showingSnapshot)) return [];
       const { alerts } = await stores();
       return alerts.listAlerts({ states: ['pending', 'firing'] }).map(
         (a): DashboardAlert => ({

@@ -57,10 +57,9 @@ export function register(program: Command, io: CliIo): void {
           // The first paint (and a non-TTY snapshot) reads the file directly; the store, whose open replays the
           // durable head, opens right after the paint.
           snapshot = readFleetSnapshot(resolveStorePath(config.storage.path), { staleMs: STALE_MS });
-          const rows = snapshot;
           data = localDashboardData({
             open,
-            firstPaint: () => rows,
+            firstPaint: snapshot,
             sources,
             collection: config.collection,
             clock: systemClock,
