@@ -517,9 +517,10 @@ test('samples older than the expiry TTL (imports, late pushes) neither alert nor
   assert.equal(run.state.vms.has('old-vm'), false);
 });
 
-test('a silence ending when the re-notify interval falls due notifies once, not twice', async (t) => {
-  const silence = (fromMin: number, toMin: number): Silence => ({
-    id: '1',
+/** Alice's patching silence of web-01, from and to the given minutes after T0. */
+function web01Silence(id: string, fromMin: number, toMin: number): Silence {
+  return {
+    id,
     matchers: [{ name: 'vm', op: '=', value: 'web-01' }],
     startsAt: T0 + fromMin * MIN,
     endsAt: T0 + toMin * MIN,
@@ -527,7 +528,11 @@ test('a silence ending when the re-notify interval falls due notifies once, not 
     reason: 'patching',
     createdAt: T0,
     expiredAt: null,
-  });
+  };
+}
+
+test('a silence ending when the re-notify interval falls due notifies once, not twice', async (t) => {
+  const silence = (fromMin: number, toMin: number) => web01Silence('1', fromMin, toMin);
   const cases = [
     // critical re-notifies every 5 min, floored at 15: due at 15 (silenced, owed), then at 20 when the silence ends.
     { name: 'silence 1-20, interval due at 20', from: 1, to: 20, notified: [0, 20, 35] },
@@ -549,16 +554,7 @@ test('a silence ending when the re-notify interval falls due notifies once, not 
 });
 
 test('history records becoming suppressed, being released and severity rises', async (t) => {
-  const silence = (fromMin: number, toMin: number): Silence => ({
-    id: '7',
-    matchers: [{ name: 'vm', op: '=', value: 'web-01' }],
-    startsAt: T0 + fromMin * MIN,
-    endsAt: T0 + toMin * MIN,
-    createdBy: 'alice',
-    reason: 'patching',
-    createdAt: T0,
-    expiredAt: null,
-  });
+  const silence = (fromMin: number, toMin: number) => web01Silence('7', fromMin, toMin);
   const line = (x: EvaluationResult['transitions'][number]) =>
     `${(x.at - T0) / MIN} ${x.from}>${x.to} ${x.reason ?? '-'}${x.notes ? ` ${x.notes}` : ''}`;
   const cases = [
