@@ -26,7 +26,8 @@ import { openStore } from '../src/store/open.ts';
 import { AlertRepository } from '../src/store/sqlite/alert-repository.ts';
 import { readFleetSnapshot } from '../src/store/sqlite/fleet-snapshot.ts';
 import { App } from '../src/tui/app.ts';
-import { localDashboardData, STALE_MS } from '../src/tui/local-data.ts';
+import { STALE_MS } from '../src/tui/data.ts';
+import { localDashboardData } from '../src/tui/local-data.ts';
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { formatDuration, isDurationSchema } from './duration.ts';
+import { isDurationSchema } from './duration.ts';
+import { formatDuration } from './duration-text.ts';
 
 interface SchemaDef {
   readonly type: string;

@@ -1,14 +1,8 @@
-export { formatDuration, parseDurationMs } from './duration.ts';
+export { formatDuration, parseDurationMs } from './duration-text.ts';
 export { ConfigError, type ConfigProblem, formatProblem } from './errors.ts';
+export { findConfigPath, type LoadOptions } from './find.ts';
 export { keepLayout } from './keep-layout.ts';
-export {
-  findConfigPath,
-  type LoadedConfig,
-  type LoadOptions,
-  loadConfig,
-  parseConfig,
-  parseConfigText,
-} from './load.ts';
+export { type LoadedConfig, loadConfig, parseConfig, parseConfigText } from './load.ts';
 export { isSecretKey, MASK, maskSecrets, maskUrl } from './mask.ts';
 export { configSchema, type VigilConfig } from './schema.ts';
 export type { CollectionConfig } from './sections/collection.ts';

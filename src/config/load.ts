@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem, formatPath } from './errors.ts';
+import { findConfigPath, type LoadOptions } from './find.ts';
 import { coerceEnvScalar, interpolateEnv } from './interpolate.ts';
 import { isSecretKey } from './mask.ts';
 import { configObjectSchema, configSchema, type VigilConfig } from './schema.ts';
@@ -13,14 +14,6 @@ import { sourceSchema } from './sections/sources.ts';
 /** Valid `sources[].type` values, listed when a source has an unknown type. */
 const SOURCE_TYPES: readonly string[] = sourceSchema.options.map((o) => String(o.shape.type.value));
 
-export interface LoadOptions {
-  /** Explicit file (`--config`); must exist. */
-  readonly path?: string;
-  readonly cwd?: string;
-  readonly home?: string;
-  readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
 export interface LoadedConfig {
   readonly config: VigilConfig;
   /** The file read, or null when built-in defaults are in force. */
@@ -29,22 +22,6 @@ export interface LoadedConfig {
   readonly warnings?: readonly ConfigProblem[];
   /** The main file's data as read (after `${ENV}` interpolation), for writing the config back out. */
   readonly raw?: unknown;
-}
-
-/** Where Vigil looks for its config: `--config`, else ./vigil.yaml (or .yml/.json), else ~/.vigil/config.yaml. */
-export function findConfigPath(opts: LoadOptions = {}): string | null {
-  const cwd = opts.cwd ?? process.cwd();
-  const home = opts.home ?? homedir();
-  if (opts.path) return resolve(cwd, opts.path);
-  for (const name of ['vigil.yaml', 'vigil.yml', 'vigil.json']) {
-    const p = resolve(cwd, name);
-    if (existsSync(p)) return p;
-  }
-  for (const name of ['config.yaml', 'config.yml', 'config.json']) {
-    const p = resolve(home, '.vigil', name);
-    if (existsSync(p)) return p;
-  }
-  return null;
 }
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {

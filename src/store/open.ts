@@ -1,16 +1,10 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { type Clock, systemClock } from '../clock.ts';
 import type { StorageConfig } from '../config/sections/storage.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import { DEFAULT_RETENTION } from './store.ts';
-
-/** Expands `~` and makes the path absolute. */
-export function resolveStorePath(path: string): string {
-  if (path === '~' || path.startsWith('~/')) return resolve(homedir(), path.slice(2));
-  return resolve(path);
-}
+import { resolveStorePath } from './store-path.ts';
 
 /**
  * Opens the metrics store the storage config names. The database file and its directory are created private

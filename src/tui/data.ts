@@ -2,6 +2,9 @@ import type { FleetForecastRow } from '../analyze/forecast/fleet-forecast.ts';
 import type { Point } from '../model/sample.ts';
 import type { FleetRow } from '../store/fleet.ts';
 
+/** A VM's metrics older than this before its newest report are not shown (its last collection failed). */
+export const STALE_MS = 15 * 60_000;
+
 /** An active alert as the dashboard lists it. */
 export interface DashboardAlert {
   readonly id: string;

@@ -9,10 +9,8 @@ import type { FleetRow } from '../store/fleet.ts';
 import { readFleet } from '../store/fleet.ts';
 import type { AlertRepository } from '../store/sqlite/alert-repository.ts';
 import type { Store } from '../store/store.ts';
-import type { DashboardAlert, DashboardData } from './data.ts';
+import { type DashboardAlert, type DashboardData, STALE_MS } from './data.ts';
 
-/** A VM's metrics older than this before its newest report are not shown (its last collection failed). */
-export const STALE_MS = 15 * 60_000;
 /** Points per detail chart: enough for a sparkline the width of a terminal. */
 const HISTORY_POINTS = 120;
 

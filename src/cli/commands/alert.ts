@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { type Document, isMap, isSeq, parseDocument } from 'yaml';
 import { DEFAULT_RULE_INPUTS, DEFAULT_RULES } from '../../alerting/default-rules.ts';
 import { type AlertRule, compileRule, effectiveRules, VM_UNREACHABLE_RULE } from '../../alerting/rule.ts';
-import { formatDuration } from '../../config/duration.ts';
+import { formatDuration } from '../../config/duration-text.ts';
 import { ConfigError, findConfigPath, keepLayout, parseConfigText, type VigilConfig } from '../../config/index.ts';
 import { COMPARISONS, type RuleInput, ruleSchema, SEVERITIES } from '../../config/sections/rules.ts';
 import { type CliIo, globalOptions, loadEffectiveConfig, UserError } from '../context.ts';

@@ -2,16 +2,19 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../clock.ts';
 import type { FleetRow } from '../../store/fleet.ts';
-import { openStore, resolveStorePath } from '../../store/open.ts';
+import { openStore } from '../../store/open.ts';
 import { AlertRepository } from '../../store/sqlite/alert-repository.ts';
 import { readFleetSnapshot } from '../../store/sqlite/fleet-snapshot.ts';
 import type { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
-import type { DashboardData } from '../../tui/data.ts';
+import { resolveStorePath } from '../../store/store-path.ts';
+import { type DashboardData, STALE_MS } from '../../tui/data.ts';
 import { filterRows, MAX_REFRESH_S, MIN_REFRESH_S, sortRows } from '../../tui/format.ts';
-import { type LocalStores, localDashboardData, STALE_MS } from '../../tui/local-data.ts';
+import { type LocalStores, localDashboardData } from '../../tui/local-data.ts';
+import { prepaint } from '../../tui/prepaint.ts';
 import { remoteDashboardData } from '../../tui/remote-data.ts';
 import { renderFleetText } from '../../tui/render-text.ts';
 import { type CliIo, EXIT_FAILURE, loadEffectiveConfig, UserError } from '../context.ts';
+import { type EarlyPaint, eraseText, takeEarlyPaint } from '../early-dashboard.ts';
 
 export function register(program: Command, io: CliIo): void {
   program
@@ -31,13 +34,18 @@ export function register(program: Command, io: CliIo): void {
           throw new UserError(
             `--refresh-interval: expected seconds between ${MIN_REFRESH_S} and ${MAX_REFRESH_S}, got "${opts.refreshInterval}"`,
           );
+        let early: EarlyPaint | undefined;
         let data: DashboardData;
         let snapshot: FleetRow[] | null = null;
+        let prepainted = 0;
         if (opts.server) {
           data = await remoteDashboardData(opts.server, opts.token ?? io.env.VIGIL_TOKEN, systemClock);
         } else {
           const loaded = loadEffectiveConfig(cmd, io);
           const { config } = loaded;
+          // The first screen main.ts painted before this module loaded, if any (cli/early-dashboard.ts); taken once
+          // the config is known good, as an error before that erases it.
+          early = takeEarlyPaint();
           const baseDir = loaded.path ? dirname(loaded.path) : io.cwd;
           // Sources (Azure, SSH, ...) load on the first collecting refresh, not before the first paint.
           const sources = async () => {
@@ -55,8 +63,14 @@ export function register(program: Command, io: CliIo): void {
             return { store, alerts: new AlertRepository(store.db) };
           };
           // The first paint (and a non-TTY snapshot) reads the file directly; the store, whose open replays the
-          // durable head, opens right after the paint.
-          snapshot = readFleetSnapshot(resolveStorePath(config.storage.path), { staleMs: STALE_MS });
+          // durable head, opens right after the paint. The early paint's rows serve when it read the same file.
+          const storePath = resolveStorePath(config.storage.path);
+          if (early?.storePath === storePath) {
+            snapshot = early.rows;
+            prepainted = early.lines;
+          } else {
+            snapshot = readFleetSnapshot(storePath, { staleMs: STALE_MS });
+          }
           data = localDashboardData({
             open,
             firstPaint: snapshot,
@@ -88,16 +102,20 @@ export function register(program: Command, io: CliIo): void {
           }
           // Ink and React take about 0.3 s to load: the snapshot is on screen as text meanwhile, and erased
           // just before Ink's first frame takes its place.
-          const prepainted = snapshot
-            ? prepaint(io.stdout as NodeJS.WriteStream, snapshot, opts.resourceGroup, color, data.intervalMs)
-            : 0;
-          const [{ render }, { createElement }, { App }, { eraseLines }] = await Promise.all([
+          if (early && snapshot !== early.rows && early.lines > 0) io.stdout.write(await eraseText(early.lines));
+          if (snapshot && snapshot !== early?.rows)
+            prepainted = prepaint(io.stdout as NodeJS.WriteStream, snapshot, {
+              resourceGroup: opts.resourceGroup,
+              color,
+              intervalMs: data.intervalMs,
+              now: systemClock.now(),
+            });
+          const [{ render }, { createElement }, { App }] = await Promise.all([
             import('ink'),
             import('react'),
             import('../../tui/app.ts'),
-            import('ansi-escapes'),
           ]);
-          if (prepainted > 0) io.stdout.write(eraseLines(prepainted + 1));
+          if (prepainted > 0) io.stdout.write(await eraseText(prepainted));
           const app = render(
             createElement(App, {
               data,
@@ -117,25 +135,4 @@ export function register(program: Command, io: CliIo): void {
         }
       },
     );
-}
-
-/** Writes the fleet table as text, at most a screenful; returns how many lines it wrote. */
-function prepaint(
-  stdout: NodeJS.WriteStream,
-  snapshot: readonly FleetRow[],
-  resourceGroup: string | undefined,
-  color: boolean,
-  intervalMs: number,
-): number {
-  const height = stdout.rows ?? 24;
-  const rows = sortRows(filterRows(snapshot, '', resourceGroup), 'vm');
-  if (rows.length === 0 || height < 4) return 0;
-  const text = renderFleetText(rows.slice(0, height - 3), {
-    width: stdout.columns ?? 100,
-    intervalMs,
-    color,
-    updatedAt: systemClock.now(),
-  });
-  stdout.write(text);
-  return text.split('\n').length - 1;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SilenceError } from '../../alerting/service.ts';
 import { systemClock } from '../../clock.ts';
-import { parseDurationMs } from '../../config/duration.ts';
+import { parseDurationMs } from '../../config/duration-text.ts';
 import { type LabelMatcher, parseMatcher } from '../../model/index.ts';
 import { type CliIo, EXIT_FAILURE, UserError } from '../context.ts';
 import { openAlerting, table } from './alerts.ts';

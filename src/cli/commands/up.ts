@@ -3,7 +3,7 @@ import { systemClock } from '../../clock.ts';
 import { createLogger } from '../../engine/logger.ts';
 import { startVigil } from '../../engine/run.ts';
 import { ServerStartError } from '../../server/index.ts';
-import { resolveStorePath } from '../../store/open.ts';
+import { resolveStorePath } from '../../store/store-path.ts';
 import { type CliIo, EXIT_FAILURE, loadEffectiveConfig, UserError } from '../context.ts';
 
 /** `12:01:00 cycle 14: 13 VMs, 12 ok, 1 failed, 91 samples in 0.4s | 2 active alerts` */

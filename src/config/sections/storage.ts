@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_STORAGE_PATH } from '../defaults.ts';
 import { durationMs } from '../duration.ts';
 
 const DAY = 86_400_000;
@@ -6,7 +7,7 @@ const DAY = 86_400_000;
 export const storageSchema = z
   .object({
     /** SQLite file; `~` expands to the home directory. */
-    path: z.string().min(1).default('~/.vigil/metrics.db'),
+    path: z.string().min(1).default(DEFAULT_STORAGE_PATH),
     /** A `postgres://` URL selects the PostgreSQL backend instead of SQLite. */
     url: z.string().optional(),
     retention: z

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { STANDARD_METRICS } from '../../model/index.ts';
+import { STANDARD_METRICS } from '../../model/metrics.ts';
 import { type FleetRow, fleetRows } from '../fleet.ts';
 import type { LatestValue } from '../store.ts';
 import { batchTriples } from './head.ts';
