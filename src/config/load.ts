@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { type Document, isMap, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem, formatPath } from './errors.ts';
+import { expandHome, relativeToConfig } from './file-paths.ts';
 import { findConfigPath, type LoadOptions } from './find.ts';
 import { coerceEnvScalar, interpolateEnv } from './interpolate.ts';
 import { isSecretKey } from './mask.ts';
@@ -105,13 +106,9 @@ interface RuleOrigin {
   readonly index: number;
 }
 
-/**
- * Relative file paths in a config file mean relative to that file, so `vigil up --config /etc/vigil/vigil.yaml`
- * finds the same database and keys from any working directory. `~` paths stay for their users to expand.
- */
+/** Every file path of the config made relative to the config file's folder (see relativeToConfig). */
 function resolveRelativePaths(config: VigilConfig, baseDir: string): void {
-  const rel = <T extends string | undefined>(p: T): T =>
-    (p === undefined || p.startsWith('~') || isAbsolute(p) ? p : resolve(baseDir, p)) as T;
+  const rel = <T extends string | undefined>(p: T): T => (p === undefined ? p : relativeToConfig(p, baseDir)) as T;
   config.storage.path = rel(config.storage.path);
   for (const s of config.sources) {
     if (s.type === 'azure') s.ca_file = rel(s.ca_file);
@@ -326,6 +323,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 function finish(config: VigilConfig, home: string): VigilConfig {
-  if (config.storage.path.startsWith('~/')) config.storage.path = resolve(home, config.storage.path.slice(2));
+  config.storage.path = expandHome(config.storage.path, home);
   return config;
 }

@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { COLLECTION_INTERVAL_BOUNDS_MS, DEFAULT_COLLECTION_INTERVAL_MS, DEFAULT_STORAGE_PATH } from './defaults.ts';
 import { parseDurationMs } from './duration-text.ts';
+import { expandHome, relativeToConfig } from './file-paths.ts';
 import { findConfigPath } from './find.ts';
 import { interpolateEnv } from './interpolate.ts';
 
@@ -53,9 +54,7 @@ export async function peekStoreSettings(opts: PeekOptions): Promise<PeekedSettin
   if (storage.url !== undefined && storage.url !== '') return null;
   const configured = storage.path ?? DEFAULT_STORAGE_PATH;
   if (typeof configured !== 'string' || configured === '') return null;
-  let path = configured;
-  if (file && !path.startsWith('~') && !isAbsolute(path)) path = resolve(dirname(file), path);
-  if (path.startsWith('~/')) path = resolve(home, path.slice(2));
+  const path = expandHome(file ? relativeToConfig(configured, dirname(file)) : configured, home);
   const interval = collection.interval ?? DEFAULT_COLLECTION_INTERVAL_MS / 1000;
   const intervalMs =
     typeof interval === 'number' || typeof interval === 'string' ? parseDurationMs(interval) : undefined;
