@@ -13,7 +13,7 @@ import { readFleetSnapshot } from '../store/sqlite/fleet-snapshot.ts';
 import { resolveStorePath } from '../store/store-path.ts';
 import { STALE_MS } from '../tui/data.ts';
 import { MAX_REFRESH_S, MIN_REFRESH_S } from '../tui/format.ts';
-import { prepaint } from '../tui/prepaint.ts';
+import { erasePrepaint, prepaint } from '../tui/prepaint.ts';
 import type { CliIo } from './context.ts';
 
 /** The arguments of a standalone `vigil dashboard`, as commander will read them. */
@@ -119,11 +119,5 @@ export function takeEarlyPaint(): EarlyPaint | undefined {
 /** Erases an early paint nobody took (the command failed before it could), so an error does not sit under a table. */
 export async function discardEarlyPaint(io: CliIo): Promise<void> {
   const p = takeEarlyPaint();
-  if (p && p.lines > 0) io.stdout.write(await eraseText(p.lines));
-}
-
-/** The escape sequence that erases `lines` lines of text ending in a newline (the cursor is on the line below). */
-export async function eraseText(lines: number): Promise<string> {
-  const { eraseLines } = await import('ansi-escapes');
-  return eraseLines(lines + 1);
+  if (p && p.lines > 0) io.stdout.write(await erasePrepaint(p.lines));
 }

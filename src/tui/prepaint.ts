@@ -24,3 +24,10 @@ export function prepaint(
   stdout.write(text);
   return text.split('\n').length - 1;
 }
+
+/** The escape sequence that erases what `prepaint` wrote (`lines` lines ending in a newline; the cursor is below). */
+export async function erasePrepaint(lines: number): Promise<string> {
+  // Loaded on use: the early paint's import graph holds no package (cli/early-dashboard.test.ts).
+  const { eraseLines } = await import('ansi-escapes');
+  return eraseLines(lines + 1);
+}

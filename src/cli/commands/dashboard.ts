@@ -10,11 +10,11 @@ import { resolveStorePath } from '../../store/store-path.ts';
 import { type DashboardData, STALE_MS } from '../../tui/data.ts';
 import { filterRows, MAX_REFRESH_S, MIN_REFRESH_S, sortRows } from '../../tui/format.ts';
 import { type LocalStores, localDashboardData } from '../../tui/local-data.ts';
-import { prepaint } from '../../tui/prepaint.ts';
+import { erasePrepaint, prepaint } from '../../tui/prepaint.ts';
 import { remoteDashboardData } from '../../tui/remote-data.ts';
 import { renderFleetText } from '../../tui/render-text.ts';
 import { type CliIo, EXIT_FAILURE, loadEffectiveConfig, UserError } from '../context.ts';
-import { type EarlyPaint, eraseText, takeEarlyPaint } from '../early-dashboard.ts';
+import { takeEarlyPaint } from '../early-dashboard.ts';
 
 export function register(program: Command, io: CliIo): void {
   program
@@ -34,10 +34,11 @@ export function register(program: Command, io: CliIo): void {
           throw new UserError(
             `--refresh-interval: expected seconds between ${MIN_REFRESH_S} and ${MAX_REFRESH_S}, got "${opts.refreshInterval}"`,
           );
-        let early: EarlyPaint | undefined;
         let data: DashboardData;
         let snapshot: FleetRow[] | null = null;
-        let prepainted = 0;
+        // Lines of the snapshot on screen as text, erased before Ink's first frame; null until painted (main.ts's
+        // early paint, when reused, counts as painted).
+        let prepainted: number | null = null;
         if (opts.server) {
           data = await remoteDashboardData(opts.server, opts.token ?? io.env.VIGIL_TOKEN, systemClock);
         } else {
@@ -45,7 +46,7 @@ export function register(program: Command, io: CliIo): void {
           const { config } = loaded;
           // The first screen main.ts painted before this module loaded, if any (cli/early-dashboard.ts); taken once
           // the config is known good, as an error before that erases it.
-          early = takeEarlyPaint();
+          const early = takeEarlyPaint();
           const baseDir = loaded.path ? dirname(loaded.path) : io.cwd;
           // Sources (Azure, SSH, ...) load on the first collecting refresh, not before the first paint.
           const sources = async () => {
@@ -69,6 +70,8 @@ export function register(program: Command, io: CliIo): void {
             snapshot = early.rows;
             prepainted = early.lines;
           } else {
+            // Painted from another file than the validated config names (the peek and the loader disagreed).
+            if (early && early.lines > 0) io.stdout.write(await erasePrepaint(early.lines));
             snapshot = readFleetSnapshot(storePath, { staleMs: STALE_MS });
           }
           data = localDashboardData({
@@ -102,8 +105,7 @@ export function register(program: Command, io: CliIo): void {
           }
           // Ink and React take about 0.3 s to load: the snapshot is on screen as text meanwhile, and erased
           // just before Ink's first frame takes its place.
-          if (early && snapshot !== early.rows && early.lines > 0) io.stdout.write(await eraseText(early.lines));
-          if (snapshot && snapshot !== early?.rows)
+          if (snapshot && prepainted === null)
             prepainted = prepaint(io.stdout as NodeJS.WriteStream, snapshot, {
               resourceGroup: opts.resourceGroup,
               color,
@@ -115,7 +117,7 @@ export function register(program: Command, io: CliIo): void {
             import('react'),
             import('../../tui/app.ts'),
           ]);
-          if (prepainted > 0) io.stdout.write(await eraseText(prepainted));
+          if (prepainted) io.stdout.write(await erasePrepaint(prepainted));
           const app = render(
             createElement(App, {
               data,
